@@ -1,0 +1,72 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('commerce', 'orders') }}
+
+),
+
+currencies as (
+
+    select distinct currency_code from {{ ref('currency_rates') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('shop_customer_id') }} as shop_customer_id,
+
+        ----------  strings
+        lower({{ clean_text('channel') }}) as order_channel,
+        upper({{ clean_text('currency') }}) as currency_code,
+        lower({{ clean_text('status') }}) as order_status,
+
+        ----------  numerics (order currency)
+        cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_local_amount,
+        cast(coalesce(shipping_amount, 0) as decimal(18, 2)) as shipping_local_amount,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('ordered_at') }} as ordered_at_raw,
+        {{ clean_text('promised_delivery_at') }} as promised_delivery_at_raw,
+        {{ clean_text('delivered_at') }} as delivered_at_raw,
+        {{ parse_timestamp_utc(clean_text('ordered_at')) }} as ordered_at,
+        {{ parse_timestamp_utc(clean_text('promised_delivery_at')) }} as promised_delivery_at,
+        {{ parse_timestamp_utc(clean_text('delivered_at')) }} as delivered_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.order_id is null then 'null_id'
+            when renamed.ordered_at_raw is null then 'missing_timestamp'
+            when renamed.ordered_at is null
+                or (renamed.promised_delivery_at_raw is not null and renamed.promised_delivery_at is null)
+                or (renamed.delivered_at_raw is not null and renamed.delivered_at is null)
+                then 'unparseable_timestamp'
+            when renamed.ordered_at > renamed._loaded_at
+                or renamed.delivered_at > renamed._loaded_at
+                then 'future_timestamp'
+            when currencies.currency_code is null then 'unknown_currency'
+        end as row_reason
+
+    from renamed
+    left join currencies
+        on renamed.currency_code = currencies.currency_code
+
+)
+
+select * from {{ flag_versions('checked', ['order_id']) }}
