@@ -1267,7 +1267,8 @@ class _Generator:
                 continue
             rng = self.rng("bad." + key)
             pk, ts = KEYS[key]
-            per_kind = int(round(bad_rate * len(df) / len(kinds)))
+            # at least one row of every kind, so every defect is exercised even in tiny tables
+            per_kind = max(1, int(round(bad_rate * len(df) / len(kinds))))
             pool = df
             if key == "survey.answers":
                 pool = df[df["answer_numeric"].notna()]
