@@ -337,7 +337,7 @@ VERBATIMS: dict[str, dict[str, list[str]]] = {
         "neg": [
             "Teslimat yine gecikti, çok kötü 😡",
             "Fiyatlar çok pahalı.",
-            "Destek ekibi hiç yardımcı olmadı, \"arayacağız\" dediler ama aramadılar.",
+            'Destek ekibi hiç yardımcı olmadı, "arayacağız" dediler ama aramadılar.',
             "Ürün kalitesi berbat, bir haftada bozuldu.",
             "Ödeme sayfası telefonda sürekli hata verdi.\nÜç kez denedim.",
         ],
@@ -419,9 +419,7 @@ def _iso(ts: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, start: int = 1, width: int = 8) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), width)).astype(
-        object
-    )
+    return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), width)).astype(object)
 
 
 def _epoch(d: date) -> int:
@@ -531,7 +529,10 @@ class _Generator:
         calling = np.asarray(calling, dtype=str)
         national = np.asarray(national, dtype=str)
         digits = np.asarray(national, dtype="U10")
-        p1 = np.char.add(np.char.add("+", calling), np.char.add(" (", np.char.add(np.char.ljust(digits, 3).astype("U3"), ") ")))
+        p1 = np.char.add(
+            np.char.add("+", calling),
+            np.char.add(" (", np.char.add(np.char.ljust(digits, 3).astype("U3"), ") ")),
+        )
         p1 = np.char.add(p1, np.array([d[3:6] + " " + d[6:8] + " " + d[8:] for d in digits]))
         p2 = np.char.add(np.char.add("00", calling), digits)
         p3 = np.char.add(np.char.add("+", calling), np.char.add("-", digits))
@@ -592,7 +593,11 @@ class _Generator:
         self.put("crm.customers", pd.concat([rows, later], ignore_index=True))
         self.truth.append(
             pd.DataFrame(
-                {"system": "crm", "source_id": rows["crm_customer_id"], "person_id": p["person_id"].to_numpy()}
+                {
+                    "system": "crm",
+                    "source_id": rows["crm_customer_id"],
+                    "person_id": p["person_id"].to_numpy(),
+                }
             )
         )
 
@@ -605,7 +610,9 @@ class _Generator:
         self.products_df = pd.DataFrame(
             {
                 "product_id": _ids("PRD-", n, width=5),
-                "name": np.char.add(np.char.add(cat.astype(str), " item "), np.arange(1, n + 1).astype(str)).astype(object),
+                "name": np.char.add(
+                    np.char.add(cat.astype(str), " item "), np.arange(1, n + 1).astype(str)
+                ).astype(object),
                 "category": cat,
                 "list_price": price,
                 "unit_cost": np.round(price * rng.uniform(0.45, 0.75, n), 2),
@@ -874,7 +881,9 @@ class _Generator:
                 q_rows.append((f"{sid}-Q{i}", sid, metric, lo, hi, text, self.t0))
         self.put(
             "survey.surveys",
-            pd.DataFrame(s_rows, columns=["survey_id", "name", "survey_type", "touchpoint_id", "created_at", "_t"]),
+            pd.DataFrame(
+                s_rows, columns=["survey_id", "name", "survey_type", "touchpoint_id", "created_at", "_t"]
+            ),
         )
         q = pd.DataFrame(
             q_rows,
@@ -906,27 +915,52 @@ class _Generator:
         d = o["delivered"].to_numpy()
         ok = d > 0
         m = ok & (rng.random(len(o)) < 0.45)
-        invite("SRV-PURCHASE", o["person"].to_numpy()[m], d[m] + DAY, np.flatnonzero(m),
-               _choice(rng, (["email", "sms", "app"], [0.6, 0.25, 0.15]), int(m.sum())))
+        invite(
+            "SRV-PURCHASE",
+            o["person"].to_numpy()[m],
+            d[m] + DAY,
+            np.flatnonzero(m),
+            _choice(rng, (["email", "sms", "app"], [0.6, 0.25, 0.15]), int(m.sum())),
+        )
         m = ok & ~m & (rng.random(len(o)) < 0.3)
-        invite("SRV-DELIVERY", o["person"].to_numpy()[m], d[m] + 2 * HOUR, np.flatnonzero(m),
-               _choice(rng, (["sms", "email"], [0.7, 0.3]), int(m.sum())))
+        invite(
+            "SRV-DELIVERY",
+            o["person"].to_numpy()[m],
+            d[m] + 2 * HOUR,
+            np.flatnonzero(m),
+            _choice(rng, (["sms", "email"], [0.7, 0.3]), int(m.sum())),
+        )
         c = self.case_df
         m = (c["closed"].to_numpy() > 0) & (rng.random(len(c)) < 0.6)
-        invite("SRV-SUPPORT", c["person"].to_numpy()[m], c["closed"].to_numpy()[m] + 3 * HOUR,
-               c["order_idx"].to_numpy()[m], _choice(rng, (["email", "call_center"], [0.7, 0.3]), int(m.sum())))
+        invite(
+            "SRV-SUPPORT",
+            c["person"].to_numpy()[m],
+            c["closed"].to_numpy()[m] + 3 * HOUR,
+            c["order_idx"].to_numpy()[m],
+            _choice(rng, (["email", "call_center"], [0.7, 0.3]), int(m.sum())),
+        )
         crm_people = np.flatnonzero(pd.notna(p["crm_customer_id"]).to_numpy())
         # relationship survey: every quarter a 20% sample of CRM customers who exist by then
         q_start = self.t0 + 15 * DAY
         while q_start < self.t1 - 5 * DAY:
-            pick = crm_people[(rng.random(len(crm_people)) < 0.2) & (p["created"].to_numpy()[crm_people] < q_start)]
-            invite("SRV-REL", pick, q_start + rng.integers(0, 5 * DAY, len(pick)), np.full(len(pick), -1), "email")
+            pick = crm_people[
+                (rng.random(len(crm_people)) < 0.2) & (p["created"].to_numpy()[crm_people] < q_start)
+            ]
+            invite(
+                "SRV-REL",
+                pick,
+                q_start + rng.integers(0, 5 * DAY, len(pick)),
+                np.full(len(pick), -1),
+                "email",
+            )
             q_start += 91 * DAY
         newbies = crm_people[p["created"].to_numpy()[crm_people] > self.t0]
         pick = newbies[rng.random(len(newbies)) < 0.3]
         invite("SRV-ONBOARD", pick, p["created"].to_numpy()[pick] + 7 * DAY, np.full(len(pick), -1), "email")
         inv = pd.concat(inv_parts, ignore_index=True)
-        inv = inv[inv["sent"] <= self.t1].sort_values(["sent", "person"], kind="stable").reset_index(drop=True)
+        inv = (
+            inv[inv["sent"] <= self.t1].sort_values(["sent", "person"], kind="stable").reset_index(drop=True)
+        )
         n = len(inv)
         inv["invitation_id"] = _ids("INV-", n, width=9)
         person = inv["person"].to_numpy()
@@ -947,8 +981,9 @@ class _Generator:
                         None,
                     ),
                     "crm_customer_id": pp["crm_customer_id"].to_numpy(),
-                    "order_id": np.where(has_order & (inv["survey"] != "SRV-SUPPORT"),
-                                         o["order_id"].to_numpy()[oidx], None),
+                    "order_id": np.where(
+                        has_order & (inv["survey"] != "SRV-SUPPORT"), o["order_id"].to_numpy()[oidx], None
+                    ),
                     "channel": inv["channel"],
                     "sent_at": _iso(inv["sent"].to_numpy(), pp["offset"].to_numpy()),
                     "delivered": inv["delivered"].to_numpy(),
@@ -957,7 +992,13 @@ class _Generator:
             ),
         )
         self.truth.append(
-            pd.DataFrame({"system": "survey", "source_id": inv["invitation_id"], "person_id": pp["person_id"].to_numpy()})
+            pd.DataFrame(
+                {
+                    "system": "survey",
+                    "source_id": inv["invitation_id"],
+                    "person_id": pp["person_id"].to_numpy(),
+                }
+            )
         )
         # responses: the extremes answer more often
         rr = self.rng("survey.responses")
@@ -1054,8 +1095,12 @@ class _Generator:
             ref = m["refunded"].to_numpy().astype(float)
             cases = m["cases"].to_numpy().astype(float)
             mw = m["mobile_web"].to_numpy().astype(float)
-            nps = np.clip(np.rint(7.1 + 1.9 * sat - 2.6 * late - 1.0 * ref - 1.2 * cases + rng.normal(0, 1.1, n)), 0, 10)
-            csat = np.clip(np.rint(3.8 + 0.8 * sat - 1.0 * late - 0.4 * ref - 0.5 * cases + rng.normal(0, 0.5, n)), 1, 5)
+            nps = np.clip(
+                np.rint(7.1 + 1.9 * sat - 2.6 * late - 1.0 * ref - 1.2 * cases + rng.normal(0, 1.1, n)), 0, 10
+            )
+            csat = np.clip(
+                np.rint(3.8 + 0.8 * sat - 1.0 * late - 0.4 * ref - 0.5 * cases + rng.normal(0, 0.5, n)), 1, 5
+            )
             ces_pen = 1.2 * mw if sid == "SRV-PURCHASE" else 0.7 * cases
             ces = np.clip(np.rint(5.3 + 0.7 * sat - ces_pen + rng.normal(0, 0.8, n)), 1, 7)
             other = np.clip(np.rint(3.5 + 0.4 * sat + rng.normal(0, 0.8, n)), 1, 5)
@@ -1108,21 +1153,62 @@ class _Generator:
         crm = p["crm_customer_id"].to_numpy()
         parts = []
         # inbound contact when a case opens, outbound reply at first response
-        parts.append(pd.DataFrame({"person": c["person"], "case": c["case_id"], "channel": c["channel"],
-                                   "direction": "inbound", "t": c["opened"], "tp": "TP-SUPPORT", "purpose": "support"}))
-        parts.append(pd.DataFrame({"person": c["person"], "case": c["case_id"], "channel": c["channel"],
-                                   "direction": "outbound", "t": c["opened"] + 2 * HOUR, "tp": "TP-SUPPORT",
-                                   "purpose": "support"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person": c["person"],
+                    "case": c["case_id"],
+                    "channel": c["channel"],
+                    "direction": "inbound",
+                    "t": c["opened"],
+                    "tp": "TP-SUPPORT",
+                    "purpose": "support",
+                }
+            )
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person": c["person"],
+                    "case": c["case_id"],
+                    "channel": c["channel"],
+                    "direction": "outbound",
+                    "t": c["opened"] + 2 * HOUR,
+                    "tp": "TP-SUPPORT",
+                    "purpose": "support",
+                }
+            )
+        )
         crm_people = np.flatnonzero(pd.notna(crm))
         newbies = crm_people[p["created"].to_numpy()[crm_people] >= self.t0]
-        parts.append(pd.DataFrame({"person": newbies, "case": None, "channel": "email", "direction": "outbound",
-                                   "t": p["created"].to_numpy()[newbies] + DAY, "tp": "TP-ONBOARDING",
-                                   "purpose": "onboarding"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person": newbies,
+                    "case": None,
+                    "channel": "email",
+                    "direction": "outbound",
+                    "t": p["created"].to_numpy()[newbies] + DAY,
+                    "tp": "TP-ONBOARDING",
+                    "purpose": "onboarding",
+                }
+            )
+        )
         k = rng.poisson(2.0 * self.days / 365, len(crm_people))
         who = np.repeat(crm_people, k)
-        parts.append(pd.DataFrame({"person": who, "case": None, "channel": "email", "direction": "outbound",
-                                   "t": rng.integers(self.t0, self.t1, len(who)), "tp": "TP-EMAIL-MKT",
-                                   "purpose": "marketing"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person": who,
+                    "case": None,
+                    "channel": "email",
+                    "direction": "outbound",
+                    "t": rng.integers(self.t0, self.t1, len(who)),
+                    "tp": "TP-EMAIL-MKT",
+                    "purpose": "marketing",
+                }
+            )
+        )
         # closed loop: most detractors get a follow-up call within days
         ans = self.tables["survey.answers"]
         nps_q = self.questions.loc[self.questions["metric"] == "nps", "question_id"]
@@ -1131,12 +1217,25 @@ class _Generator:
         det = det[pd.notna(crm[det["person"].to_numpy()])]
         fu = rng.random(len(det)) < 0.6
         det = det[fu]
-        parts.append(pd.DataFrame({"person": det["person"].to_numpy(), "case": None, "channel": "phone",
-                                   "direction": "outbound",
-                                   "t": det["t"].to_numpy() + rng.integers(2 * HOUR, 10 * DAY, len(det)),
-                                   "tp": "TP-RELATIONSHIP", "purpose": "follow_up"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person": det["person"].to_numpy(),
+                    "case": None,
+                    "channel": "phone",
+                    "direction": "outbound",
+                    "t": det["t"].to_numpy() + rng.integers(2 * HOUR, 10 * DAY, len(det)),
+                    "tp": "TP-RELATIONSHIP",
+                    "purpose": "follow_up",
+                }
+            )
+        )
         it = pd.concat(parts, ignore_index=True)
-        it = it[(it["t"] <= self.t1) & (it["t"] >= self.t0)].sort_values("t", kind="stable").reset_index(drop=True)
+        it = (
+            it[(it["t"] <= self.t1) & (it["t"] >= self.t0)]
+            .sort_values("t", kind="stable")
+            .reset_index(drop=True)
+        )
         person = it["person"].to_numpy().astype(int)
         self.put(
             "crm.interactions",
@@ -1218,7 +1317,9 @@ class _Generator:
         etype = np.where((etype == "checkout_complete") & ~purchase[ev_session], "checkout_start", etype)
         # user_email appears after login (from add_to_cart on, or on every event of a purchase session)
         logged = (email[ev_session] != None) & ((ev_step >= 2) | purchase[ev_session])  # noqa: E711
-        utm = _choice(rng, (["google", "facebook", "newsletter", "direct", ""], [0.3, 0.2, 0.1, 0.3, 0.1]), ns)
+        utm = _choice(
+            rng, (["google", "facebook", "newsletter", "direct", ""], [0.3, 0.2, 0.1, 0.3, 0.1]), ns
+        )
         # 3% of events arrive late (1-3 days)
         late_days = np.where(rng.random(len(ev_session)) < 0.03, rng.integers(1, 4, len(ev_session)), 0)
         keep = (t_ev >= self.t0) & (t_ev <= self.t1)
@@ -1268,7 +1369,7 @@ class _Generator:
             rng = self.rng("bad." + key)
             pk, ts = KEYS[key]
             # at least one row of every kind, so every defect is exercised even in tiny tables
-            per_kind = max(1, int(round(bad_rate * len(df) / len(kinds))))
+            per_kind = max(1, round(bad_rate * len(df) / len(kinds)))
             pool = df
             if key == "survey.answers":
                 pool = df[df["answer_numeric"].notna()]
@@ -1307,19 +1408,26 @@ def _write_table(df: pd.DataFrame, columns: list[str], path: Path) -> int:
     t = df["_t"].to_numpy().astype(np.int64)
     load_day = (t // DAY).astype("datetime64[D]")
     # files land the next morning: _loaded_at = load_date + 1 day 02:00 UTC
-    loaded_at = (load_day.astype("datetime64[s]") + np.timedelta64(DAY + 2 * HOUR, "s")).astype("datetime64[us]")
+    loaded_at = (load_day.astype("datetime64[s]") + np.timedelta64(DAY + 2 * HOUR, "s")).astype(
+        "datetime64[us]"
+    )
     arrays = {}
     for col in columns:
         typ = ARROW_TYPES.get(col, pa.string())
         values = df[col] if col in df else pd.Series([None] * len(df))
         if typ == pa.string():
-            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
-                           type=pa.string())
+            arr = pa.array(
+                [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
+                type=pa.string(),
+            )
         elif typ == pa.bool_():
             arr = pa.array(values.to_numpy(dtype=object), type=pa.bool_())
         else:
-            arr = pa.array(pd.array(values).astype("float64" if typ == pa.float64() else "Int64"),
-                           type=typ, from_pandas=True)
+            arr = pa.array(
+                pd.array(values).astype("float64" if typ == pa.float64() else "Int64"),
+                type=typ,
+                from_pandas=True,
+            )
         arrays[col] = arr
     arrays["_loaded_at"] = pa.array(loaded_at, type=pa.timestamp("us"))
     arrays["load_date"] = pa.array(np.datetime_as_string(load_day, unit="D"), type=pa.string())

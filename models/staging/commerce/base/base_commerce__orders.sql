@@ -54,7 +54,10 @@ checked as (
             when renamed.order_id is null then 'null_id'
             when renamed.ordered_at_raw is null then 'missing_timestamp'
             when renamed.ordered_at is null
-                or (renamed.promised_delivery_at_raw is not null and renamed.promised_delivery_at is null)
+                or (
+                    renamed.promised_delivery_at_raw is not null
+                    and renamed.promised_delivery_at is null
+                )
                 or (renamed.delivered_at_raw is not null and renamed.delivered_at is null)
                 then 'unparseable_timestamp'
             when renamed.ordered_at > renamed._loaded_at

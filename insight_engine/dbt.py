@@ -1,0 +1,80 @@
+"""Run dbt in-process (dbtRunner) against a given landing zone and warehouse file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner
+
+log = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class DbtResult:
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    raw_root: Path,
+    warehouse: Path,
+    target_path: Path | None = None,
+    target: str = "duckdb",
+    extra_env: dict[str, str] | None = None,
+) -> DbtResult:
+    """Invoke ``dbt <args>`` for this project; returns success and the names of failed nodes."""
+    env = {
+        "RAW_ROOT": str(Path(raw_root).resolve()),
+        "INSIGHT_WAREHOUSE": str(Path(warehouse).resolve()),
+        "DBT_TARGET": target,
+        "TZ": "UTC",
+        **(extra_env or {}),
+    }
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    cli = [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+    if target_path is not None:
+        cli += ["--target-path", str(target_path)]
+    log.info("dbt %s (raw=%s, warehouse=%s)", " ".join(args), env["RAW_ROOT"], env["INSIGHT_WAREHOUSE"])
+    with _env(env):
+        res = dbtRunner().invoke(cli)
+    failures: list[str] = []
+    counts: dict[str, int] = {}
+    results = getattr(res.result, "results", None) or []
+    for r in results:
+        status = str(r.status)
+        counts[status] = counts.get(status, 0) + 1
+        if status in {"error", "fail", "runtime error"}:
+            failures.append(f"{r.node.unique_id}: {r.message}")
+    if res.exception is not None:
+        failures.append(f"dbt raised: {res.exception}")
+    return DbtResult(success=bool(res.success), failures=failures, counts=counts)
