@@ -1,0 +1,37 @@
+{#- NPS (DESIGN.md section 3). Valid answers are integers 0-10 to questions whose metric is `nps`. -#}
+
+{#- promoter (9-10) | passive (7-8) | detractor (0-6) | null for anything else. -#}
+{% macro nps_group(score) -%}
+    case
+        when {{ score }} between 9 and 10 then 'promoter'
+        when {{ score }} between 7 and 8 then 'passive'
+        when {{ score }} between 0 and 6 then 'detractor'
+    end
+{%- endmacro %}
+
+{#- 100 x (promoters - detractors) / valid answers; null when there are none. -#}
+{% macro nps_score(n_promoters, n_detractors, n_answers) -%}
+    case
+        when {{ n_answers }} > 0
+            then 100.0 * ({{ n_promoters }} - {{ n_detractors }}) / {{ n_answers }}
+    end
+{%- endmacro %}
+
+{#- 95% margin of error in NPS points: 196 x sqrt((p + d - (p - d)^2) / n), p and d the shares. -#}
+{% macro nps_margin_of_error(n_promoters, n_detractors, n_answers) -%}
+    case
+        when {{ n_answers }} > 0
+            then 196.0 * sqrt(
+                (
+                    1.0 * {{ n_promoters }} / {{ n_answers }}
+                    + 1.0 * {{ n_detractors }} / {{ n_answers }}
+                    - power(1.0 * ({{ n_promoters }} - {{ n_detractors }}) / {{ n_answers }}, 2)
+                ) / {{ n_answers }}
+            )
+    end
+{%- endmacro %}
+
+{#- Fewer than `nps_low_confidence_n` answers (default 30): flag the estimate as low confidence. -#}
+{% macro is_low_confidence(n_answers) -%}
+    ({{ n_answers }} < {{ var('nps_low_confidence_n', 30) }})
+{%- endmacro %}
