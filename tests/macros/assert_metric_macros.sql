@@ -1,0 +1,103 @@
+-- The metric macros against hand-computed values (DESIGN.md section 3).
+-- 10 answers: 5 promoters, 2 passives, 3 detractors -> NPS = 100 * (5 - 3) / 10 = 20;
+-- p = 0.5, d = 0.3: MoE = 196 * sqrt((0.8 - 0.04) / 10) = 196 * sqrt(0.076) = 54.0335...
+with
+
+bands as (
+
+    select *
+    from (
+        values
+        (0, 'detractor'), (6, 'detractor'), (7, 'passive'), (8, 'passive'),
+        (9, 'promoter'), (10, 'promoter'), (11, null), (-1, null)
+    ) as t (score, expected_group)
+
+),
+
+csat as (
+
+    select *
+    from (
+        values
+        (1, 'dissatisfied', false), (2, 'dissatisfied', false), (3, 'neutral', false),
+        (4, 'satisfied', true), (5, 'satisfied', true)
+    ) as t (score, expected_band, expected_satisfied)
+
+),
+
+ces as (
+
+    select *
+    from (
+        values
+        (1, 'difficult', false), (3, 'difficult', false), (4, 'neutral', false),
+        (5, 'easy', true), (7, 'easy', true)
+    ) as t (score, expected_band, expected_easy)
+
+),
+
+failures as (
+
+    select 'nps_group' as check_name, cast(score as varchar) as input_value
+    from bands
+    where {{ nps_group('score') }} is distinct from expected_group
+
+    union all
+
+    select 'csat' as check_name, cast(score as varchar) as input_value
+    from csat
+    where
+        {{ csat_band('score') }} is distinct from expected_band
+        or {{ is_csat_satisfied('score') }} is distinct from expected_satisfied
+
+    union all
+
+    select 'ces' as check_name, cast(score as varchar) as input_value
+    from ces
+    where
+        {{ ces_band('score') }} is distinct from expected_band
+        or {{ is_ces_easy('score') }} is distinct from expected_easy
+
+    union all
+
+    select 'nps_score' as check_name, '5/3/10' as input_value
+    where {{ nps_score(5, 3, 10) }} is distinct from 20.0
+
+    union all
+
+    select 'nps_margin_of_error' as check_name, '5/3/10' as input_value
+    where abs({{ nps_margin_of_error(5, 3, 10) }} - 54.0335) > 0.001
+
+    union all
+
+    select 'nps_score_empty' as check_name, '0/0/0' as input_value
+    where {{ nps_score(0, 0, 0) }} is not null
+
+    union all
+
+    select 'csat_pct' as check_name, '7/10' as input_value
+    where {{ csat_pct(7, 10) }} is distinct from 70.0
+
+    union all
+
+    select 'valid_answer' as check_name, 'nps 2.5' as input_value
+    where {{ is_valid_metric_answer("'nps'", 2.5) }}
+
+    union all
+
+    select 'net_revenue_cancelled' as check_name, 'cancelled' as input_value
+    where {{ net_revenue(100, 10, 5, true) }} <> 0
+
+    union all
+
+    select 'net_revenue' as check_name, '100-10-5' as input_value
+    where {{ net_revenue(100, 10, 5, false) }} <> 85
+
+    union all
+
+    select 'to_reporting_currency' as check_name, '320 TRY at 32/USD' as input_value
+    where {{ to_reporting_currency(320, 32, 1) }} <> 10.00
+
+)
+
+select * from failures
