@@ -1263,7 +1263,7 @@ class _Generator:
         # sessions: one per web/app order (purchase funnel) + browsing sessions
         online = np.isin(o["channel"].to_numpy(), ["web", "app"])
         s_person = [o["person"].to_numpy()[online]]
-        s_t = [o["ordered"].to_numpy()[online] - rng.integers(5 * 60, 40 * 60, int(online.sum()))]
+        s_t = [o["ordered"].to_numpy()[online]]  # purchase sessions are anchored on the order time
         s_order = [o["order_id"].to_numpy()[online]]
         k = rng.poisson(6.0 * self.days / 365, n_p)
         who = np.repeat(np.arange(n_p), k)
@@ -1309,12 +1309,18 @@ class _Generator:
             "checkout_complete": "/checkout/complete",
             "support_view": "/help",
         }
-        path = np.array([paths[e] for e in etype], dtype=object)
-        t_ev = st[ev_session] + ev_step * rng.integers(20, 300, len(ev_session))
+        gap = rng.integers(20, 300, len(ev_session))
+        t_ev = st[ev_session] + ev_step * gap
+        # a purchase funnel ends exactly when the shop records the order
+        order_t = np.where(purchase, st, 0)
+        t_ev = np.where(
+            purchase[ev_session], order_t[ev_session] - (depth[ev_session] - 1 - ev_step) * gap, t_ev
+        )
         complete_is_order = (etype == "checkout_complete") & purchase[ev_session]
         order_id = np.where(complete_is_order, so[ev_session], None)
         # checkout_complete of a browsing session with no real order: make it a checkout_start retry
         etype = np.where((etype == "checkout_complete") & ~purchase[ev_session], "checkout_start", etype)
+        path = np.array([paths[e] for e in etype], dtype=object)
         # user_email appears after login (from add_to_cart on, or on every event of a purchase session)
         logged = (email[ev_session] != None) & ((ev_step >= 2) | purchase[ev_session])  # noqa: E711
         utm = _choice(

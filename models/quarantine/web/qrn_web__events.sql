@@ -1,0 +1,30 @@
+with
+
+base as (
+
+    select * from {{ ref('base_web__events') }}
+
+),
+
+final as (
+
+    select
+        quarantine_reason,
+        event_id,
+        anonymous_id,
+        order_id,
+        user_email,
+        event_type,
+        page_path,
+        device,
+        utm_source,
+        occurred_at_raw,
+        _loaded_at,
+        load_date
+
+    from base
+    where quarantine_reason is not null
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('commerce', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('shop_customer_id') }} as shop_customer_id,
+
+        ----------  strings (identity keys; the shop knows no country, so national phones stay null)
+        {{ normalise_email('email') }} as email,
+        {{ clean_text('phone') }} as phone,
+        {{ normalise_phone('phone') }} as phone_e164,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('created_at') }} as created_at_raw,
+        {{ parse_timestamp_utc(clean_text('created_at')) }} as created_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.shop_customer_id is null then 'null_id'
+            when renamed.created_at_raw is null then 'missing_timestamp'
+            when renamed.created_at is null then 'unparseable_timestamp'
+            when renamed.created_at > renamed._loaded_at then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['shop_customer_id']) }}

@@ -1,0 +1,68 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('commerce', 'order_lines') }}
+
+),
+
+base_commerce__orders as (
+
+    -- the FK check reads every order id that arrived, valid or not (see DECISIONLOG.md)
+    select * from {{ ref('base_commerce__orders') }}
+
+),
+
+arrived_orders as (
+
+    select distinct order_id
+    from base_commerce__orders
+    where order_id is not null
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('order_line_id') }} as order_line_id,
+        {{ clean_text('product_id') }} as product_id,
+
+        ----------  numerics (order currency; a missing cost column reads as null)
+        quantity,
+        cast(unit_price as decimal(18, 2)) as unit_price_local_amount,
+        cast(unit_cost as decimal(18, 2)) as unit_cost_local_amount,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        case
+            when renamed.order_id is not null and renamed.order_line_id is not null
+                then {{ surrogate_key(['renamed.order_id', 'renamed.order_line_id']) }}
+        end as order_line_key,
+        renamed.*,
+        case
+            when renamed.order_id is null or renamed.order_line_id is null then 'null_id'
+            when arrived_orders.order_id is null then 'orphan_fk'
+            when renamed.quantity < 0 then 'negative_quantity'
+            when renamed.quantity is null or renamed.quantity = 0 then 'invalid_value'
+        end as row_reason
+
+    from renamed
+    left join arrived_orders
+        on renamed.order_id = arrived_orders.order_id
+
+)
+
+select * from {{ flag_versions('checked', ['order_id', 'order_line_id']) }}

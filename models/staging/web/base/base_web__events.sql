@@ -1,0 +1,59 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('web', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('anonymous_id') }} as anonymous_id,
+        {{ clean_text('order_id') }} as order_id,
+
+        ----------  strings
+        {{ normalise_email('user_email') }} as user_email,
+        lower({{ clean_text('event_type') }}) as event_type,
+        {{ clean_text('page_path') }} as page_path,
+        lower({{ clean_text('device') }}) as device,
+        lower({{ clean_text('utm_source') }}) as utm_source,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('occurred_at') }} as occurred_at_raw,
+        {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.event_id is null then 'null_id'
+            when renamed.occurred_at_raw is null then 'missing_timestamp'
+            when renamed.occurred_at is null then 'unparseable_timestamp'
+            when renamed.occurred_at > renamed._loaded_at then 'future_timestamp'
+            when renamed.event_type is null
+                or renamed.event_type not in (
+                    'page_view', 'product_view', 'add_to_cart', 'checkout_start',
+                    'checkout_complete', 'support_view', 'search'
+                )
+                then 'invalid_value'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['event_id']) }}
