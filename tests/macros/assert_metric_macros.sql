@@ -98,6 +98,22 @@ failures as (
     select 'to_reporting_currency' as check_name, '320 TRY at 32/USD' as input_value
     where {{ to_reporting_currency(320, 32, 1) }} <> 10.00
 
+    union all
+
+    -- churn_days = 180, as of 2026-01-01
+    select 'churn_status' as check_name, cast(first_at as varchar) as input_value
+    from (
+        values
+        (timestamp '2025-12-20', timestamp '2025-12-20', 'censored'),
+        (timestamp '2025-07-06', timestamp '2025-07-06', 'censored'),
+        (timestamp '2024-01-01', timestamp '2025-05-01', 'churned'),
+        (timestamp '2024-01-01', timestamp '2025-12-01', 'retained'),
+        (cast(null as timestamp), cast(null as timestamp), null)
+    ) as t (first_at, last_at, expected)
+    where
+        {{ churn_status('first_at', 'last_at', "timestamp '2026-01-01'") }}
+        is distinct from expected
+
 )
 
 select * from failures
