@@ -587,7 +587,11 @@ class _Generator:
         later = later[keep]
         t_upd = t_upd[keep]
         later["segment"] = np.where(later["segment"] == "consumer", "smb", later["segment"])
-        later["city"] = later["city"].to_numpy()[::-1]
+        # a move: the next city of the same country
+        later["city"] = [
+            COUNTRIES[c][5][(COUNTRIES[c][5].index(city) + 1) % len(COUNTRIES[c][5])]
+            for c, city in zip(later["country"], later["city"], strict=True)
+        ]
         later["updated_at"] = _iso(t_upd, p.loc[upd]["offset"].to_numpy()[keep])
         later["_t"] = t_upd
         self.put("crm.customers", pd.concat([rows, later], ignore_index=True))
@@ -851,7 +855,10 @@ class _Generator:
                 "crm_customer_id": crm[idx],
                 "order_id": o["order_id"].to_numpy()[idx],
                 "opened_at": _iso(opened, offs),
-                "first_response_at": np.where(first_resp <= self.t1, _iso(first_resp, offs), None),
+                # the open version is exported the next morning: it knows only an earlier first response
+                "first_response_at": np.where(
+                    first_resp <= (opened // DAY + 1) * DAY + 2 * HOUR, _iso(first_resp, offs), None
+                ),
                 "closed_at": None,
                 "channel": ch,
                 "category": cat,
@@ -865,6 +872,7 @@ class _Generator:
         done = closed <= self.t1
         v2 = base[done].copy()
         v2["status"] = "closed"
+        v2["first_response_at"] = _iso(first_resp[done], offs[done])
         v2["closed_at"] = _iso(closed[done], offs[done])
         v2["reopen_count"] = reopen[done].astype(np.int64)
         v2["_t"] = closed[done]

@@ -1,0 +1,67 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('crm', 'cases') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('case_id') }} as case_id,
+        {{ clean_text('crm_customer_id') }} as crm_customer_id,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('touchpoint_id') }} as touchpoint_id,
+
+        ----------  strings
+        lower({{ clean_text('channel') }}) as case_channel,
+        lower({{ clean_text('category') }}) as case_category,
+        lower({{ clean_text('priority') }}) as case_priority,
+        lower({{ clean_text('status') }}) as case_status,
+
+        ----------  numerics
+        reopen_count,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('opened_at') }} as opened_at_raw,
+        {{ clean_text('first_response_at') }} as first_response_at_raw,
+        {{ clean_text('closed_at') }} as closed_at_raw,
+        {{ parse_timestamp_utc(clean_text('opened_at')) }} as opened_at,
+        {{ parse_timestamp_utc(clean_text('first_response_at')) }} as first_response_at,
+        {{ parse_timestamp_utc(clean_text('closed_at')) }} as closed_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.case_id is null then 'null_id'
+            when renamed.opened_at_raw is null then 'missing_timestamp'
+            when renamed.opened_at is null
+                or (renamed.first_response_at_raw is not null and renamed.first_response_at is null)
+                or (renamed.closed_at_raw is not null and renamed.closed_at is null)
+                then 'unparseable_timestamp'
+            -- first_response_at is not checked: the open version of a case already carries it,
+            -- sometimes hours after its own load (see DECISIONLOG.md)
+            when renamed.opened_at > renamed._loaded_at
+                or renamed.closed_at > renamed._loaded_at
+                then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['case_id']) }}

@@ -1,0 +1,74 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('crm', 'customers') }}
+
+),
+
+countries as (
+
+    select country_code, calling_code from {{ ref('countries') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('source.crm_customer_id') }} as crm_customer_id,
+        {{ clean_text('source.referred_by_crm_customer_id') }} as referred_by_crm_customer_id,
+
+        ----------  strings (PII: e-mail, phone and names stay in staging)
+        {{ normalise_email('source.email') }} as email,
+        {{ normalise_phone('source.phone', 'countries.calling_code') }} as phone_e164,
+        {{ clean_text('source.first_name') }} as first_name,
+        {{ clean_text('source.last_name') }} as last_name,
+        lower({{ clean_text('source.gender') }}) as gender,
+        {{ clean_text('source.city') }} as city,
+        upper({{ clean_text('source.country') }}) as country_code,
+        lower({{ clean_text('source.segment') }}) as segment,
+        lower({{ clean_text('source.industry_vertical') }}) as industry_vertical,
+        lower({{ clean_text('source.acquisition_channel') }}) as acquisition_channel,
+
+        ----------  dates (PII)
+        {{ parse_date(clean_text('source.birth_date')) }} as birth_date,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('source.created_at') }} as created_at_raw,
+        {{ clean_text('source.updated_at') }} as updated_at_raw,
+        {{ parse_timestamp_utc(clean_text('source.created_at')) }} as created_at,
+        {{ parse_timestamp_utc(clean_text('source.updated_at')) }} as updated_at,
+
+        ----------  load metadata
+        source._loaded_at,
+        source.load_date
+
+    from source
+    left join countries
+        on upper(trim(source.country)) = countries.country_code
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.crm_customer_id is null then 'null_id'
+            when renamed.created_at_raw is null then 'missing_timestamp'
+            when renamed.created_at is null
+                or (renamed.updated_at_raw is not null and renamed.updated_at is null)
+                then 'unparseable_timestamp'
+            when renamed.created_at > renamed._loaded_at
+                or renamed.updated_at > renamed._loaded_at
+                then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['crm_customer_id']) }}

@@ -1,0 +1,52 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('crm', 'interactions') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('interaction_id') }} as interaction_id,
+        {{ clean_text('crm_customer_id') }} as crm_customer_id,
+        {{ clean_text('case_id') }} as case_id,
+        {{ clean_text('touchpoint_id') }} as touchpoint_id,
+
+        ----------  strings
+        lower({{ clean_text('channel') }}) as interaction_channel,
+        lower({{ clean_text('direction') }}) as direction,
+        lower({{ clean_text('purpose') }}) as purpose,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('occurred_at') }} as occurred_at_raw,
+        {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.interaction_id is null then 'null_id'
+            when renamed.occurred_at_raw is null then 'missing_timestamp'
+            when renamed.occurred_at is null then 'unparseable_timestamp'
+            when renamed.occurred_at > renamed._loaded_at then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['interaction_id']) }}

@@ -1,0 +1,55 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('survey', 'invitations') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('invitation_id') }} as invitation_id,
+        {{ clean_text('survey_id') }} as survey_id,
+        {{ clean_text('crm_customer_id') }} as crm_customer_id,
+        {{ clean_text('order_id') }} as order_id,
+
+        ----------  strings (PII: e-mail and phone normalised as identity keys)
+        {{ normalise_email('email') }} as email,
+        {{ normalise_phone('phone') }} as phone_e164,
+        lower({{ clean_text('channel') }}) as invitation_channel,
+
+        ----------  booleans
+        delivered as is_delivered,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('sent_at') }} as sent_at_raw,
+        {{ parse_timestamp_utc(clean_text('sent_at')) }} as sent_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.invitation_id is null then 'null_id'
+            when renamed.sent_at_raw is null then 'missing_timestamp'
+            when renamed.sent_at is null then 'unparseable_timestamp'
+            when renamed.sent_at > renamed._loaded_at then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['invitation_id']) }}

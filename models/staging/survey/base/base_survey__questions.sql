@@ -1,0 +1,49 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('survey', 'questions') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('question_id') }} as question_id,
+        {{ clean_text('survey_id') }} as survey_id,
+
+        ----------  strings
+        lower({{ clean_text('metric') }}) as metric,
+        {{ clean_text('question_text') }} as question_text,
+
+        ----------  numerics (score scale, inclusive; null for open_text)
+        scale_min,
+        scale_max,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.question_id is null then 'null_id'
+            when renamed.metric is null
+                or renamed.metric not in ('nps', 'csat', 'ces', 'open_text', 'other')
+                then 'invalid_value'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['question_id']) }}

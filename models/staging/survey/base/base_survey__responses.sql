@@ -1,0 +1,52 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('survey', 'responses') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('response_id') }} as response_id,
+        {{ clean_text('invitation_id') }} as invitation_id,
+        {{ clean_text('survey_id') }} as survey_id,
+
+        ----------  strings (PII: e-mail normalised as an identity key)
+        {{ normalise_email('email') }} as email,
+        lower({{ clean_text('language') }}) as locale,
+        split_part(lower({{ clean_text('language') }}), '-', 1) as language_code,
+        lower({{ clean_text('device') }}) as device,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('submitted_at') }} as submitted_at_raw,
+        {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.response_id is null then 'null_id'
+            when renamed.submitted_at_raw is null then 'missing_timestamp'
+            when renamed.submitted_at is null then 'unparseable_timestamp'
+            when renamed.submitted_at > renamed._loaded_at then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['response_id']) }}

@@ -1,0 +1,49 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ read_source('survey', 'surveys') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        {{ clean_text('survey_id') }} as survey_id,
+        {{ clean_text('touchpoint_id') }} as touchpoint_id,
+
+        ----------  strings
+        {{ clean_text('name') }} as survey_name,
+        lower({{ clean_text('survey_type') }}) as survey_type,
+
+        ----------  timestamps (raw text kept for the quarantine reason)
+        {{ clean_text('created_at') }} as created_at_raw,
+        {{ parse_timestamp_utc(clean_text('created_at')) }} as created_at,
+
+        ----------  load metadata
+        _loaded_at,
+        load_date
+
+    from source
+
+),
+
+checked as (
+
+    select
+        renamed.*,
+        case
+            when renamed.survey_id is null then 'null_id'
+            when renamed.created_at_raw is null then 'missing_timestamp'
+            when renamed.created_at is null then 'unparseable_timestamp'
+            when renamed.created_at > renamed._loaded_at then 'future_timestamp'
+        end as row_reason
+
+    from renamed
+
+)
+
+select * from {{ flag_versions('checked', ['survey_id']) }}
