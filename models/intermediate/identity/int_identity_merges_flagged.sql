@@ -27,7 +27,9 @@ crm_profiles as (
     select
         linked.customer_key,
         count(distinct crm_customers.crm_customer_id) as n_crm_records,
-        count(distinct lower(crm_customers.first_name || ' ' || crm_customers.last_name)) as n_names,
+        count(
+            distinct lower(crm_customers.first_name || ' ' || crm_customers.last_name)
+        ) as n_names,
         count(distinct crm_customers.country_code) as n_countries
     from linked
     inner join crm_customers

@@ -1,4 +1,6 @@
-{#- One row per source system, table, quarantine reason and load date: how many rows staging held back.
+-- noqa: disable=LT02
+{#- One row per source system, table, quarantine reason and load date: how many rows staging held
+    back.
     The union over every quarantine model is the point of this model, so it has one parent per table
     (DECISIONLOG.md). -#}
 

@@ -10,7 +10,10 @@ source as (
 
 countries as (
 
-    select country_code, calling_code from {{ ref('countries') }}
+    select
+        country_code,
+        calling_code
+    from {{ ref('countries') }}
 
 ),
 
