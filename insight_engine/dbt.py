@@ -37,6 +37,22 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _release_duckdb() -> None:
+    """dbt-duckdb caches its database handle per process; close it so that this process (publish,
+    gates, tests) can open the warehouse file again with its own settings."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - adapter not installed
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
 def run_dbt(
     args: list[str],
     *,
@@ -66,7 +82,10 @@ def run_dbt(
         cli += ["--target-path", str(target_path)]
     log.info("dbt %s (raw=%s, warehouse=%s)", " ".join(args), env["RAW_ROOT"], env["INSIGHT_WAREHOUSE"])
     with _env(env):
-        res = dbtRunner().invoke(cli)
+        try:
+            res = dbtRunner().invoke(cli)
+        finally:
+            _release_duckdb()
     failures: list[str] = []
     counts: dict[str, int] = {}
     results = getattr(res.result, "results", None) or []

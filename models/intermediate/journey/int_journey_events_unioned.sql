@@ -1,0 +1,181 @@
+{#-
+    One row per touch from every source, before customer keys and touchpoint stages are attached
+    (fct_journey_events does that): web/app sessions, orders placed, deliveries, support cases, CRM
+    interactions and survey responses. Each row names the identity that resolves its person
+    (identity_source_system, identity_source_id in int_identities_linked) and a fallback journey stage
+    for rows whose touchpoint is unknown.
+-#}
+
+with
+
+sessions as (
+
+    select * from {{ ref('int_web_sessions_sessionised') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_commerce__orders') }}
+
+),
+
+cases as (
+
+    select * from {{ ref('stg_crm__cases') }}
+
+),
+
+interactions as (
+
+    select * from {{ ref('stg_crm__interactions') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('int_survey_answers_pivoted') }}
+
+),
+
+session_events as (
+
+    select
+        'web_session' as event_source,
+        session_id as source_id,
+        'web' as identity_source_system,
+        anonymous_id as identity_source_id,
+        'session_started' as event_type,
+        touchpoint_id,
+        case when touchpoint_id = 'TP-APP' then 'app' else 'web' end as channel,
+        'consideration' as fallback_journey_stage,
+        started_at as occurred_at
+    from sessions
+
+),
+
+order_events as (
+
+    select
+        'order' as event_source,
+        order_id as source_id,
+        'commerce' as identity_source_system,
+        shop_customer_id as identity_source_id,
+        'order_placed' as event_type,
+        case order_channel
+            when 'store' then 'TP-STORE'
+            when 'marketplace' then 'TP-MARKETPLACE'
+            else 'TP-CHECKOUT'
+        end as touchpoint_id,
+        order_channel as channel,
+        'purchase' as fallback_journey_stage,
+        ordered_at as occurred_at
+    from orders
+
+),
+
+-- a store purchase is handed over at the till (delivered_at = ordered_at): no delivery touch
+delivery_events as (
+
+    select
+        'delivery' as event_source,
+        order_id as source_id,
+        'commerce' as identity_source_system,
+        shop_customer_id as identity_source_id,
+        'order_delivered' as event_type,
+        'TP-DELIVERY' as touchpoint_id,
+        'logistics' as channel,
+        'delivery' as fallback_journey_stage,
+        delivered_at as occurred_at
+    from orders
+    where delivered_at is not null and order_channel <> 'store'
+
+),
+
+case_events as (
+
+    select
+        'support_case' as event_source,
+        case_id as source_id,
+        'crm' as identity_source_system,
+        crm_customer_id as identity_source_id,
+        'case_opened' as event_type,
+        touchpoint_id,
+        case_channel as channel,
+        'support' as fallback_journey_stage,
+        opened_at as occurred_at
+    from cases
+
+),
+
+interaction_events as (
+
+    select
+        'interaction' as event_source,
+        interaction_id as source_id,
+        'crm' as identity_source_system,
+        crm_customer_id as identity_source_id,
+        'interaction_' || coalesce(purpose, 'other') as event_type,
+        touchpoint_id,
+        interaction_channel as channel,
+        case purpose
+            when 'marketing' then 'awareness'
+            when 'onboarding' then 'onboarding'
+            when 'support' then 'support'
+            when 'follow_up' then 'loyalty'
+        end as fallback_journey_stage,
+        occurred_at
+    from interactions
+
+),
+
+response_events as (
+
+    select
+        'survey_response' as event_source,
+        response_id as source_id,
+        identity_source_system,
+        identity_source_id,
+        'survey_submitted' as event_type,
+        touchpoint_id,
+        invitation_channel as channel,
+        journey_stage as fallback_journey_stage,
+        submitted_at as occurred_at
+    from responses
+
+),
+
+unioned as (
+
+    select * from session_events
+    union all
+    select * from order_events
+    union all
+    select * from delivery_events
+    union all
+    select * from case_events
+    union all
+    select * from interaction_events
+    union all
+    select * from response_events
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['event_source', 'source_id']) }} as event_key,
+        event_source,
+        source_id,
+        identity_source_system,
+        identity_source_id,
+        event_type,
+        touchpoint_id,
+        channel,
+        fallback_journey_stage,
+        occurred_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,32 @@
+{#- One row per survey_id: the survey with the journey stage of the touchpoint it measures. -#}
+
+with
+
+surveys as (
+
+    select * from {{ ref('stg_survey__surveys') }}
+
+),
+
+touchpoints as (
+
+    select * from {{ ref('touchpoints') }}
+
+),
+
+final as (
+
+    select
+        surveys.survey_id,
+        surveys.touchpoint_id,
+        surveys.survey_name,
+        surveys.survey_type,
+        touchpoints.journey_stage,
+        surveys.created_at
+    from surveys
+    left join touchpoints
+        on surveys.touchpoint_id = touchpoints.touchpoint_id
+
+)
+
+select * from final
