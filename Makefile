@@ -15,12 +15,14 @@ export TZ := UTC
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-reader.lock pyproject.toml
 	@echo "==> creating $(VENV) from requirements.lock with $(PYTHON)"
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "insight_engine needs Python 3.11, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@echo "==> DuckDB 1.1 reader (tests prove BI drivers' DuckDB 1.x opens the serving file)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(VENV)/duckdb-1.1-reader -r requirements-reader.lock
 	touch $@
 
 setup: $(VENV)/.installed  ## create the virtual environment from the lock file

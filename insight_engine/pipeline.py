@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
     return bool(result.success), summary
 
 
-def run(paths: Paths, *, full_refresh: bool = False, gates: bool = True) -> RunResult:
+def run(
+    paths: Paths, *, full_refresh: bool = False, gates: bool = True, dbt_vars: dict | None = None
+) -> RunResult:
     """Build, audit and (only if every gate passed) publish. Never touches serving on failure."""
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     started = datetime.now(UTC)
@@ -86,6 +89,8 @@ def run(paths: Paths, *, full_refresh: bool = False, gates: bool = True) -> RunR
             return fail("raw_gate", f"raw gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
     t = time.perf_counter()
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     built = run_dbt(
         args, raw_root=paths.raw_root, warehouse=paths.build_warehouse, target_path=paths.target_path
     )

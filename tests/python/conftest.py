@@ -57,6 +57,19 @@ def xs(xs_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built
     yield Built(raw_root=xs_raw, warehouse=warehouse, manifest=manifest)
 
 
+@pytest.fixture(scope="session")
+def s_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Scale s (540 days, so 12-month windows complete) built with `dbt build`: for the RoX marts."""
+    work = tmp_path_factory.mktemp("s_build")
+    raw = work / "raw"
+    generate(raw, scale="s", seed=7, bad_rate=BAD_RATE)
+    warehouse = work / "warehouse.duckdb"
+    result = run_dbt(["build"], raw_root=raw, warehouse=warehouse, target_path=work / "target")
+    assert result.success, f"dbt build failed on the s data: {result.failures}"
+    manifest = json.loads((raw / "_manifest.json").read_text())
+    yield Built(raw_root=raw, warehouse=warehouse, manifest=manifest)
+
+
 @pytest.fixture(autouse=True)
 def _utc() -> None:
     os.environ["TZ"] = "UTC"
