@@ -27,6 +27,22 @@ def main(verbose: bool) -> None:
     )
 
 
+def _parse_nps_dip(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, int, float] | None:
+    """``TP-DELIVERY:30:4`` -> ("TP-DELIVERY", 30, 4.0)."""
+    if value is None:
+        return None
+    parts = value.rsplit(":", 2)
+    try:
+        touchpoint, n_days, points = parts
+        return touchpoint, int(n_days), float(points)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected TOUCHPOINT:DAYS:POINTS (e.g. TP-DELIVERY:30:4), got {value!r}"
+        ) from None
+
+
 @main.command()
 @click.option("--scale", type=click.Choice(list(gen.SCALES)), default="xs", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -46,7 +62,23 @@ def main(verbose: bool) -> None:
     help="Share of rows added as corrupted copies (counted in _manifest.json).",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
-def generate(scale: str, seed: int, days: int | None, end_date, bad_rate: float, out: Path) -> None:
+@click.option(
+    "--nps-dip",
+    callback=_parse_nps_dip,
+    default=None,
+    metavar="TOUCHPOINT:DAYS:POINTS",
+    help="Plant an experience dip for alert tests, e.g. TP-DELIVERY:30:4: NPS answers at the "
+    "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5).",
+)
+def generate(
+    scale: str,
+    seed: int,
+    days: int | None,
+    end_date,
+    bad_rate: float,
+    out: Path,
+    nps_dip: tuple[str, int, float] | None,
+) -> None:
     """Write a synthetic landing zone (hive-partitioned Parquet, one partition per day)."""
     try:
         result = gen.generate(
@@ -56,6 +88,7 @@ def generate(scale: str, seed: int, days: int | None, end_date, bad_rate: float,
             days=days,
             bad_rate=bad_rate,
             end_date=date.fromisoformat(end_date.strftime("%Y-%m-%d")),
+            nps_dip=nps_dip,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -120,8 +153,14 @@ def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path) -> 
     res = run_gate(
         stage, raw_root=raw_root, warehouse=warehouse_dir / "insight_engine.duckdb", out_dir=out_dir
     )
+    for line in res.reported[:20]:
+        click.echo(f"reported: {line}")
     if not res.success:
-        raise click.ClickException(f"{stage} gate failed; details in {out_dir}")
+        raise click.ClickException(
+            f"{stage} gate failed ({len(res.failures)} blocking):\n  "
+            + "\n  ".join(res.failures[:20])
+            + f"\nDetails and Data Docs in {out_dir}"
+        )
     click.echo(f"{stage} gate passed; Data Docs and results in {out_dir}")
 
 

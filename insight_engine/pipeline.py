@@ -47,7 +47,8 @@ def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
     summary = {
         "success": result.success,
         "seconds": round(time.perf_counter() - started, 2),
-        "failed": [str(f) for f in result.failures()] if hasattr(result, "failures") else [],
+        "failed": list(result.failures),
+        "reported": len(result.reported),
     }
     return bool(result.success), summary
 

@@ -1,0 +1,1391 @@
+"""Great Expectations gates: the raw gate over the landing zone and the mart gate over the warehouse.
+
+A gate reads its suites from ``expectations/<stage>/*.json``: GX ``ExpectationSuite`` JSON whose
+``meta.insight_engine.table`` names the table (``<system>.<table>`` in the landing zone, ``<schema>.<table>``
+in the warehouse). Each expectation is evaluated by one of three engines:
+
+* **schema** (``expect_table_columns_to_match_set``, ``expect_column_to_exist``,
+  ``expect_column_values_to_be_in_type_list``, ``expect_column_values_to_be_of_type``): against the schema of
+  every Parquet file of a raw table (read from its footer, so a broken file is named) or of the warehouse
+  table. Types are DuckDB type names (``VARCHAR``, ``BIGINT`` ...; ``DECIMAL`` matches any precision). A
+  failed schema expectation is fatal for its table: the row-level checks are skipped.
+* **gx**: every other GX expectation (column map, column pair, multicolumn map, and the custom
+  ``expect_table_columns_to_contain_no_pii``) runs in GX's pandas datasource over chunks streamed from DuckDB
+  (``to_arrow_reader``, formerly ``fetch_record_batch``), then is aggregated into one result per expectation:
+  counts summed, the most frequent unexpected values kept, success recomputed against ``mostly``. GX's SQL
+  datasource is not used (GX 1.24 reads its results after closing the DuckDB connection,
+  great_expectations#11579). Uniqueness stays exact across chunks: rows are chunked by a hash of the key.
+* **runner**: what GX has no expectation for, evaluated in DuckDB: ``expect_column_values_to_reference_table``
+  (orphan foreign keys, across tables) and ``expect_table_row_count_to_be_within_ratio_of_previous_load``.
+
+Row-level expectations carry ``mostly``: a load with a few percent bad rows passes and reports the rows
+(staging quarantines them); ``meta.insight_engine.tolerated_rows`` also lets a handful of bad rows through in
+tiny tables, where a single row is a large share. An expectation whose GX ``severity`` is ``warning`` or
+``info`` is reported but does not fail the gate.
+
+Outputs: ``<out_dir>/<stage>_results.json`` (machine-readable) and GX Data Docs under
+``<out_dir>/<stage>_docs/index.html``, built by a file-backed GX context in ``<out_dir>/gx_<stage>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import duckdb
+import great_expectations as gx
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+from great_expectations.expectations.expectation import (
+    BatchExpectation,
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
+from great_expectations.expectations.registry import get_expectation_impl
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["raw", "marts"]
+Engine = Literal["schema", "gx", "runner"]
+STAGES: tuple[Stage, ...] = ("raw", "marts")
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_SUITES_DIR = PROJECT_DIR / "expectations"
+DEFAULT_CHUNK_ROWS = 250_000
+SAMPLE_SIZE = 5
+RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 20}
+LOAD_DATE = "load_date"
+PARSED_SUFFIX = "__utc"
+CHUNK_COLUMN = "__ie_chunk"
+
+SCHEMA_TYPES = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_column_to_exist",
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_of_type",
+    }
+)
+RUNNER_TYPES = frozenset(
+    {
+        "expect_column_values_to_reference_table",
+        "expect_table_row_count_to_be_within_ratio_of_previous_load",
+        "expect_table_row_count_to_be_between",  # GX's own, but over the whole table, not a chunk
+    }
+)
+# table-level GX expectations whose answer is the same for every chunk (they look at column names only)
+CHUNK_INVARIANT_TYPES = frozenset({"expect_table_columns_to_contain_no_pii"})
+FAILING_SEVERITIES = frozenset({"critical"})
+
+# Column names that look like personal data. Matched against the whole lower-cased name.
+PII_PATTERNS: tuple[str, ...] = (
+    r"(.*_)?e_?mail(_address)?",
+    r"(.*_)?(phone|mobile|msisdn)(_number)?",
+    r"(.*_)?(first|last|given|middle|family|full|sur)_?name",
+    r"(.*_)?(birth_?date|date_of_birth|dob|birthday)",
+    r"((customer|person|contact|user)_)?name",
+)
+# flags and counts about PII are not PII: has_email, n_emails, email_count
+PII_EXEMPT_PREFIXES = ("is_", "has_", "n_")
+PII_EXEMPT_SUFFIXES = ("_count", "_pct", "_share", "_rate")
+
+RUNNER_ONLY = (
+    "evaluated by the insight_engine gate runner in DuckDB (insight_engine.validate), not by GX alone"
+)
+
+
+def pii_columns(
+    columns: Iterable[str], patterns: Sequence[str] = PII_PATTERNS, allow: Iterable[str] = ()
+) -> list[str]:
+    """The column names that look like personal data (e-mail, phone, names, birth date)."""
+    allowed = {a.lower() for a in allow}
+    found = []
+    for column in columns:
+        name = str(column).lower()
+        if name in allowed or name.startswith(PII_EXEMPT_PREFIXES) or name.endswith(PII_EXEMPT_SUFFIXES):
+            continue
+        if any(re.fullmatch(p, name) for p in patterns):
+            found.append(str(column))
+    return found
+
+
+# --------------------------------------------------------------------------------- custom GX types
+class ExpectTableColumnsToContainNoPii(BatchExpectation):
+    """Expect no column whose name looks like personal data (e-mail, phone, first/last name, birth date).
+
+    Marts must not expose raw PII: people are identified by ``customer_key``. ``allow`` lists columns that
+    match a pattern but hold no personal data. Evaluated by GX on every chunk.
+    """
+
+    patterns: tuple[str, ...] = PII_PATTERNS
+    allow: tuple[str, ...] = ()
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("table.columns",)
+    success_keys: ClassVar[tuple[str, ...]] = ("patterns", "allow")
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: Any = None,
+    ) -> dict:
+        found = pii_columns(metrics["table.columns"], self.patterns, self.allow)
+        return {"success": not found, "result": {"observed_value": found}}
+
+
+class ExpectColumnValuesToReferenceTable(BatchExpectation):
+    """Expect every non-null ``column`` value to exist in ``parent_column`` of ``parent_table`` (no orphans).
+
+    Evaluated by the gate runner in DuckDB, across tables.
+    """
+
+    column: str
+    parent_table: str
+    parent_column: str
+    mostly: float = 1.0
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: Any = None,
+    ) -> dict:
+        raise NotImplementedError(RUNNER_ONLY)
+
+
+class ExpectTableRowCountToBeWithinRatioOfPreviousLoad(BatchExpectation):
+    """Expect the newest load's row count to be within ``[min_ratio, max_ratio]`` times the previous load's.
+
+    The newest load is the newest ``load_date`` of the whole landing zone, the previous one the load date
+    before it, so a table whose newest folder is missing counts 0 rows. 0 rows after a load of at least
+    ``min_previous_rows`` rows fails; smaller previous loads are too noisy to judge and are only reported.
+    Evaluated by the gate runner in DuckDB.
+    """
+
+    min_ratio: float
+    max_ratio: float
+    min_previous_rows: int
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: Any = None,
+    ) -> dict:
+        raise NotImplementedError(RUNNER_ONLY)
+
+
+# ----------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ExpectationResult:
+    """The outcome of one expectation over a whole table (all chunks, all files)."""
+
+    expectation: str
+    column: str | None
+    engine: Engine
+    success: bool
+    severity: str
+    kwargs: dict[str, Any]
+    mostly: float | None = None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    sample_values: list[Any] = field(default_factory=list)
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.expectation}({self.column})" if self.column else self.expectation
+
+    @property
+    def blocking(self) -> bool:
+        """A failure that fails the gate (severity critical)."""
+        return not self.success and self.severity in FAILING_SEVERITIES
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """One suite's outcome on its table."""
+
+    table: str
+    suite: str
+    success: bool
+    rows: int | None
+    chunks: int
+    seconds: float
+    errors: list[str]
+    expectations: list[ExpectationResult]
+
+    def expectation(self, expectation: str, column: str | None = None) -> ExpectationResult:
+        """The result of the first expectation of that type (and column), e.g. for tests and reports."""
+        for r in self.expectations:
+            if r.expectation == expectation and (column is None or r.column == column):
+                return r
+        raise KeyError(f"{self.table}: no result for {expectation}({column})")
+
+    @property
+    def failures(self) -> list[str]:
+        return self.errors + [
+            r.message for r in self.expectations if r.blocking and r.message and r.message not in self.errors
+        ]
+
+    @property
+    def reported(self) -> list[ExpectationResult]:
+        """Expectations that passed (or only warn) but found unexpected rows or something worth a look."""
+        return [r for r in self.expectations if not r.blocking and r.message]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of a gate run: ``success`` is False if any table has a blocking failure."""
+
+    stage: Stage
+    success: bool
+    tables: list[TableResult]
+    seconds: float
+    results_path: Path
+    docs_path: Path | None
+
+    def table(self, name: str) -> TableResult:
+        for t in self.tables:
+            if t.table == name:
+                return t
+        raise KeyError(f"no result for table {name!r} in the {self.stage} gate")
+
+    @property
+    def failures(self) -> list[str]:
+        """What failed the gate: table, expectation and sample values (or file and column)."""
+        return [msg for t in self.tables for msg in t.failures]
+
+    @property
+    def reported(self) -> list[str]:
+        """What passed but found bad rows (left for staging to quarantine) or deserves a look."""
+        return [r.message for t in self.tables for r in t.reported]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["failures"] = self.failures
+        out["reported"] = self.reported
+        return _jsonable(out)
+
+
+# ------------------------------------------------------------------------------------------ suites
+@dataclass(frozen=True)
+class Suite:
+    """A suite file: the GX suite plus what the runner needs to know about its table."""
+
+    name: str
+    path: Path
+    stage: Stage
+    table: str
+    gx_suite: gx.ExpectationSuite
+    parsed_timestamps: tuple[str, ...] = ()
+    tolerated_rows: int = 0
+
+    def engine(self, expectation_type: str) -> Engine:
+        if expectation_type in SCHEMA_TYPES:
+            return "schema"
+        if expectation_type in RUNNER_TYPES:
+            return "runner"
+        return "gx"
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be used (bad JSON, unknown expectation, missing table name)."""
+
+
+def load_suite(path: Path) -> Suite:
+    """Read one suite file (GX ExpectationSuite JSON with ``meta.insight_engine``) into a :class:`Suite`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SuiteError(f"{path}: not a readable JSON suite ({exc})") from exc
+    meta = (data.get("meta") or {}).get("insight_engine") or {}
+    table = meta.get("table")
+    stage = meta.get("stage") or path.parent.name
+    if not table or len(str(table).split(".")) != 2:
+        raise SuiteError(f"{path}: meta.insight_engine.table must name the table as '<schema>.<table>'")
+    if stage not in STAGES:
+        raise SuiteError(f"{path}: meta.insight_engine.stage must be one of {STAGES}, got {stage!r}")
+    try:
+        suite = gx.ExpectationSuite(**{k: v for k, v in data.items() if k != "id"})
+    except Exception as exc:  # GX raises a variety of errors for bad expectation configs
+        raise SuiteError(f"{path}: not a valid GX expectation suite: {exc}") from exc
+    for exp in suite.expectations:
+        kind = exp.expectation_type
+        if kind in SCHEMA_TYPES or kind in RUNNER_TYPES or kind in CHUNK_INVARIANT_TYPES:
+            continue
+        impl = get_expectation_impl(kind)
+        if not issubclass(impl, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation):
+            raise SuiteError(
+                f"{path}: {kind} cannot be evaluated over chunks (it is not a row-level map expectation); "
+                "use a row-level expectation or a runner check"
+            )
+    return Suite(
+        name=suite.name,
+        path=path,
+        stage=stage,
+        table=str(table),
+        gx_suite=suite,
+        parsed_timestamps=tuple(meta.get("parsed_timestamps") or ()),
+        tolerated_rows=int(meta.get("tolerated_rows") or 0),
+    )
+
+
+def load_suites(stage: Stage, suites_dir: Path | None = None) -> tuple[list[Suite], list[TableResult]]:
+    """All suites of a stage; suite files that cannot be loaded come back as failed table results."""
+    folder = (suites_dir or DEFAULT_SUITES_DIR) / stage
+    suites: list[Suite] = []
+    broken: list[TableResult] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            suite = load_suite(path)
+            if suite.stage != stage:
+                raise SuiteError(f"{path}: a {suite.stage} suite in the {stage} folder")
+            suites.append(suite)
+        except SuiteError as exc:
+            log.error("%s", exc)
+            broken.append(TableResult(path.stem, path.stem, False, None, 0, 0.0, [str(exc)], []))
+    return suites, broken
+
+
+# ----------------------------------------------------------------------------------------- sources
+@dataclass(frozen=True)
+class _SchemaUnit:
+    """One schema to check: a Parquet file of a raw table, or a warehouse table."""
+
+    label: str
+    columns: dict[str, str] | None  # column -> DuckDB type; None if unreadable
+    error: str | None = None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duckdb_type(t: pa.DataType) -> str:
+    """The DuckDB name of an Arrow type, as DuckDB reads it from Parquet."""
+    if pa.types.is_dictionary(t):
+        return _duckdb_type(t.value_type)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "VARCHAR"
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            return "TIMESTAMP WITH TIME ZONE"
+        return {"s": "TIMESTAMP_S", "ms": "TIMESTAMP_MS", "us": "TIMESTAMP", "ns": "TIMESTAMP_NS"}[t.unit]
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    simple = {
+        pa.bool_(): "BOOLEAN",
+        pa.int8(): "TINYINT",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.uint8(): "UTINYINT",
+        pa.uint16(): "USMALLINT",
+        pa.uint32(): "UINTEGER",
+        pa.uint64(): "UBIGINT",
+        pa.float16(): "FLOAT",
+        pa.float32(): "FLOAT",
+        pa.float64(): "DOUBLE",
+        pa.date32(): "DATE",
+        pa.date64(): "DATE",
+        pa.binary(): "BLOB",
+        pa.large_binary(): "BLOB",
+        pa.null(): "NULL",
+    }
+    return simple.get(t, str(t).upper())
+
+
+class _RawSource:
+    """The landing zone: ``<raw_root>/<system>/<table>/load_date=YYYY-MM-DD/*.parquet``."""
+
+    kind = "raw"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
+        self.con = con
+        self.root = Path(raw_root)
+
+    def folder(self, table: str) -> Path:
+        system, name = table.split(".")
+        return self.root / system / name
+
+    def files(self, table: str) -> list[Path]:
+        folder = self.folder(table)
+        return sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+
+    def schema_units(self, table: str) -> list[_SchemaUnit]:
+        folder = self.folder(table)
+        files = self.files(table)
+        if not files:
+            what = "has no Parquet files" if folder.is_dir() else "does not exist"
+            return [
+                _SchemaUnit(
+                    str(folder),
+                    None,
+                    f"{folder} {what}: the {table} export did not arrive (expected "
+                    f"{folder}/load_date=YYYY-MM-DD/*.parquet)",
+                )
+            ]
+        units = []
+        for path in files:
+            rel = str(path.relative_to(self.root))
+            partition = path.parent.name
+            if path.parent.parent != folder or not _is_load_date_folder(partition):
+                units.append(
+                    _SchemaUnit(
+                        rel, None, f"{rel}: not inside a load_date=YYYY-MM-DD partition folder of {table}"
+                    )
+                )
+                continue
+            try:
+                schema = pq.read_schema(path)
+            except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for broken files
+                units.append(_SchemaUnit(rel, None, f"{rel}: unreadable Parquet file ({exc})"))
+                continue
+            units.append(_SchemaUnit(rel, {f.name: _duckdb_type(f.type) for f in schema}))
+        return units
+
+    def relation(self, table: str) -> str:
+        pattern = str(self.folder(table) / "load_date=*" / "*.parquet")
+        return (
+            f"read_parquet({_literal(pattern)}, hive_partitioning = true, union_by_name = true, "
+            "hive_types = {'load_date': DATE})"
+        )
+
+    def load_dates(self, table: str) -> set[date]:
+        folder = self.folder(table)
+        if not folder.is_dir():
+            return set()
+        return {
+            date.fromisoformat(p.name.split("=", 1)[1])
+            for p in folder.iterdir()
+            if p.is_dir() and _is_load_date_folder(p.name) and any(p.glob("*.parquet"))
+        }
+
+
+def _is_load_date_folder(name: str) -> bool:
+    if not name.startswith(f"{LOAD_DATE}="):
+        return False
+    try:
+        date.fromisoformat(name.split("=", 1)[1])
+    except ValueError:
+        return False
+    return True
+
+
+class _WarehouseSource:
+    """Tables in a DuckDB warehouse file, read as ``select * from <schema>.<table>``."""
+
+    kind = "marts"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+        self.con = con
+        self.warehouse = warehouse
+
+    def columns(self, table: str) -> dict[str, str]:
+        schema, name = table.split(".")
+        rows = self.con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        return {c: t for c, t in rows}
+
+    def schema_units(self, table: str) -> list[_SchemaUnit]:
+        cols = self.columns(table)
+        if not cols:
+            return [
+                _SchemaUnit(
+                    table,
+                    None,
+                    f"table {table} not found in {self.warehouse} (build it first: insight-engine build)",
+                )
+            ]
+        return [_SchemaUnit(table, cols)]
+
+    def relation(self, table: str) -> str:
+        schema, name = table.split(".")
+        return f"{_quote(schema)}.{_quote(name)}"
+
+
+_Source = _RawSource | _WarehouseSource
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (for results, samples and the GX stores)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _columns_of(kwargs: dict[str, Any]) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_list" in kwargs:
+        return list(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return []
+
+
+def _column_label(kwargs: dict[str, Any]) -> str | None:
+    cols = _columns_of(kwargs)
+    return ", ".join(cols) if cols else None
+
+
+def _kwargs(exp: Any) -> dict[str, Any]:
+    kw = dict(exp.configuration.kwargs)
+    kw.pop("batch_id", None)
+    return _jsonable(kw)
+
+
+def _severity(exp: Any) -> str:
+    sev = getattr(exp, "severity", "critical")
+    return str(getattr(sev, "value", sev) or "critical")
+
+
+def _type_matches(actual: str, allowed: Iterable[str]) -> bool:
+    actual = actual.upper()
+    for t in allowed:
+        t = str(t).upper()
+        if actual == t or actual.startswith(t + "("):
+            return True
+    return actual == "NULL"  # an all-null column (Arrow null type) reads as any type
+
+
+def _samples(values: Iterable[Any], n: int = SAMPLE_SIZE) -> str:
+    return ", ".join(repr(v) for v in list(values)[:n])
+
+
+# ----------------------------------------------------------------------------------- schema engine
+def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[ExpectationResult]:
+    results = []
+    unreadable = [u for u in units if u.columns is None]
+    readable = [u for u in units if u.columns is not None]
+    for exp in suite.gx_suite.expectations:
+        kind = exp.expectation_type
+        if kind not in SCHEMA_TYPES:
+            continue
+        kw = _kwargs(exp)
+        # an unreadable file fails the column checks; type checks judge the files that could be read
+        problems: list[str] = (
+            [u.error or f"{u.label}: unreadable" for u in unreadable]
+            if kind in ("expect_table_columns_to_match_set", "expect_column_to_exist")
+            else []
+        )
+        observed: Any = None
+        if kind == "expect_table_columns_to_match_set":
+            expected = list(kw.get("column_set") or [])
+            for u in readable:
+                assert u.columns is not None
+                missing = [c for c in expected if c not in u.columns]
+                extra = [c for c in u.columns if c not in expected] if kw.get("exact_match", True) else []
+                if missing:
+                    problems.append(f"{u.label}: missing column(s) {', '.join(missing)}")
+                if extra:
+                    problems.append(f"{u.label}: unexpected column(s) {', '.join(extra)}")
+            observed = sorted({c for u in readable for c in (u.columns or {})})
+        elif kind == "expect_column_to_exist":
+            col = kw["column"]
+            problems += [f"{u.label}: missing column {col}" for u in readable if col not in (u.columns or {})]
+            observed = col if not problems else None
+        else:  # type checks
+            col = kw["column"]
+            allowed = kw.get("type_list") or [kw.get("type_")]
+            seen: Counter[str] = Counter()
+            for u in readable:
+                assert u.columns is not None
+                actual = u.columns.get(col)
+                if actual is None:
+                    problems.append(
+                        f"{u.label}: column {col} is missing (expected type {' | '.join(allowed)})"
+                    )
+                    continue
+                seen[actual] += 1
+                if not _type_matches(actual, allowed):
+                    problems.append(
+                        f"{u.label}: column {col} has type {actual}, expected {' | '.join(allowed)}"
+                    )
+            observed = ", ".join(sorted(seen)) or None
+        success = not problems
+        message = ""
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            observed = "; ".join(problems[:3]) + more
+            label = f"{kind}({_column_label(kw)})" if _column_label(kw) else kind
+            message = f"{table}: {label} failed: {observed}"
+        results.append(
+            ExpectationResult(
+                expectation=kind,
+                column=_column_label(kw),
+                engine="schema",
+                success=success,
+                severity=_severity(exp),
+                kwargs=kw,
+                observed_value=observed,
+                message=message,
+                details={
+                    "problems": problems[:100],
+                    "n_problems": len(problems),
+                    "units_checked": len(units),
+                },
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------------------------- gx engine
+@dataclass
+class _Aggregate:
+    """Per-expectation accumulator over chunks."""
+
+    exp: Any
+    element_count: int = 0
+    missing_count: int = 0
+    unexpected_count: int = 0
+    is_map: bool = False
+    table_success: bool = True
+    observed: Any = None
+    counts: Counter[str] = field(default_factory=Counter)
+    values: dict[str, Any] = field(default_factory=dict)
+    exceptions: list[str] = field(default_factory=list)
+
+    def add(self, evr: ExpectationValidationResult) -> None:
+        info = evr.exception_info or {}
+        if info.get("raised_exception"):
+            self.exceptions.append(str(info.get("exception_message") or "GX raised an exception"))
+            return
+        res = evr.result or {}
+        if "unexpected_count" in res:
+            self.is_map = True
+            self.element_count += int(res.get("element_count") or 0)
+            self.missing_count += int(res.get("missing_count") or 0)
+            self.unexpected_count += int(res.get("unexpected_count") or 0)
+            kw = self.exp.configuration.kwargs
+            for value in res.get("partial_unexpected_list") or []:
+                if isinstance(value, tuple) and "column_A" in kw:
+                    value = {kw["column_A"]: value[0], kw["column_B"]: value[1]}
+                value = _jsonable(value)
+                key = json.dumps(value, sort_keys=True, default=str)
+                self.counts[key] += 1
+                self.values[key] = value
+        else:
+            if not evr.success:
+                if self.table_success:
+                    self.observed = res.get("observed_value")
+                self.table_success = False
+            elif self.observed is None:
+                self.observed = res.get("observed_value")
+
+    def result(self, suite: Suite, table: str) -> ExpectationResult:
+        kw = _kwargs(self.exp)
+        kind = self.exp.expectation_type
+        label = f"{kind}({_column_label(kw)})" if _column_label(kw) else kind
+        common = {
+            "expectation": kind,
+            "column": _column_label(kw),
+            "engine": "gx",
+            "severity": _severity(self.exp),
+            "kwargs": kw,
+        }
+        if self.exceptions:
+            msg = f"{table}: {label} could not be evaluated: {self.exceptions[0]}"
+            return ExpectationResult(
+                success=False, message=msg, details={"exceptions": self.exceptions}, **common
+            )
+        if not self.is_map:
+            ok = self.table_success
+            observed = _jsonable(self.observed)
+            msg = "" if ok else f"{table}: {label} failed: observed {observed!r}"
+            return ExpectationResult(success=ok, observed_value=observed, message=msg, **common)
+        mostly = kw.get("mostly")
+        denominator = self.element_count - self.missing_count
+        unexpected = self.unexpected_count
+        pct = 100.0 * unexpected / denominator if denominator else 0.0
+        tolerated = suite.tolerated_rows if mostly is not None else 0
+        ok = (
+            unexpected == 0
+            or unexpected <= tolerated
+            or (mostly is not None and (denominator - unexpected) / denominator >= mostly)
+        )
+        top = [self.values[k] for k, _ in self.counts.most_common(SAMPLE_SIZE)]
+        allowed = 100.0 * (1 - (mostly if mostly is not None else 1.0))
+        if unexpected == 0 or (ok and (self.exp.meta or {}).get("fill_rate")):
+            msg = ""  # nulls in a nullable column are not bad rows: only a too-low fill rate is news
+        elif ok:
+            msg = (
+                f"{table}: {label}: {unexpected:,} of {denominator:,} rows unexpected ({pct:.2f}%), "
+                f"within the threshold (mostly={mostly}, {suite.tolerated_rows} rows tolerated); "
+                f"e.g. {_samples(top)}"
+            )
+        else:
+            msg = (
+                f"{table}: {label} failed: {unexpected:,} of {denominator:,} rows unexpected ({pct:.2f}%), "
+                f"at most {allowed:.2f}% allowed; e.g. {_samples(top)}"
+            )
+        return ExpectationResult(
+            success=ok,
+            mostly=mostly,
+            element_count=self.element_count,
+            unexpected_count=unexpected,
+            unexpected_percent=round(pct, 4),
+            observed_value=f"{pct:.2f}% unexpected",
+            sample_values=top,
+            message=msg,
+            details={
+                "missing_count": self.missing_count,
+                # counted over the sampled unexpected values (up to 20 per chunk), not over all rows
+                "sample_value_counts": [
+                    {"value": self.values[k], "count": c} for k, c in self.counts.most_common(20)
+                ],
+            },
+            **common,
+        )
+
+
+def _partition_columns(expectations: Sequence[Any]) -> list[str]:
+    """Columns to hash rows into chunks by, so that every uniqueness expectation sees all copies of a key."""
+    keysets = []
+    for exp in expectations:
+        kw = exp.configuration.kwargs
+        if exp.expectation_type == "expect_column_values_to_be_unique":
+            keysets.append([kw["column"]])
+        elif exp.expectation_type == "expect_compound_columns_to_be_unique":
+            keysets.append(list(kw["column_list"]))
+    if not keysets:
+        return []
+    common = [c for c in keysets[0] if all(c in ks for ks in keysets[1:])]
+    if not common:
+        log.warning("uniqueness expectations share no column: duplicates are only found within a chunk")
+        return keysets[0]
+    return common
+
+
+def _chunks(
+    con: duckdb.DuckDBPyConnection, sql: str, total_rows: int, chunk_rows: int, key_columns: Sequence[str]
+) -> Iterator[pd.DataFrame]:
+    """Stream the query's rows as pandas chunks of about ``chunk_rows`` rows; equal keys stay together."""
+    n_chunks = max(1, math.ceil(total_rows / chunk_rows))
+    if n_chunks == 1:
+        yield con.execute(sql).to_arrow_table().to_pandas()
+        return
+    if key_columns:
+        keys = ", ".join(_quote(c) for c in key_columns)
+        sql = (
+            f"select *, (hash({keys}) % {n_chunks})::bigint as {CHUNK_COLUMN} from ({sql}) "
+            f"order by {CHUNK_COLUMN}"
+        )
+    else:
+        sql = f"select *, (row_number() over () // {chunk_rows})::bigint as {CHUNK_COLUMN} from ({sql})"
+    reader = con.execute(sql).to_arrow_reader(min(chunk_rows, 1_000_000))
+    buffer: list[pa.RecordBatch] = []
+    current: int | None = None
+    for batch in reader:
+        ids = batch.column(CHUNK_COLUMN).to_numpy()
+        starts = [0, *(np.flatnonzero(np.diff(ids)) + 1).tolist()]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(ids)
+            chunk_id = int(ids[start])
+            if current is not None and chunk_id != current and buffer:
+                yield pa.Table.from_batches(buffer).drop_columns([CHUNK_COLUMN]).to_pandas()
+                buffer = []
+            current = chunk_id
+            buffer.append(batch.slice(start, end - start))
+    if buffer:
+        yield pa.Table.from_batches(buffer).drop_columns([CHUNK_COLUMN]).to_pandas()
+
+
+def _select_sql(suite: Suite, source: _Source, columns: Iterable[str]) -> str:
+    derived = [
+        f"try_cast({_quote(c)} as timestamptz) at time zone 'UTC' as {_quote(c + PARSED_SUFFIX)}"
+        for c in suite.parsed_timestamps
+        if c in columns
+    ]
+    return "select *" + "".join(", " + d for d in derived) + f" from {source.relation(suite.table)}"
+
+
+# ----------------------------------------------------------------------------------- runner engine
+REFERENCE = "expect_column_values_to_reference_table"
+CHILD_TABLE = "__ie_child"
+
+
+def _reference_results(suite: Suite, run: _Run, columns: set[str]) -> list[ExpectationResult]:
+    """All foreign-key checks of a suite, from one projection of the child's key columns."""
+    exps = [e for e in suite.gx_suite.expectations if e.expectation_type == REFERENCE]
+    fk_columns = sorted({e.configuration.kwargs["column"] for e in exps} & columns)
+    if not exps:
+        return []
+    con = run.source.con
+    projection = ", ".join(_quote(c) for c in fk_columns) or "1 as none"
+    relation = run.source.relation(suite.table)
+    con.execute(f"create or replace temp table {CHILD_TABLE} as select {projection} from {relation}")
+    try:
+        return [_reference_result(suite, e, run, columns) for e in exps]
+    finally:
+        con.execute(f"drop table if exists {CHILD_TABLE}")
+
+
+def _parent_keys(run: _Run, parent: str, column: str) -> str:
+    """A temp table with the distinct keys of ``parent.column``, built once per gate run."""
+    if (parent, column) not in run.key_sets:
+        name = f"__ie_keys_{len(run.key_sets)}"
+        run.source.con.execute(
+            f"create temp table {name} as select distinct {_quote(column)} as k "
+            f"from {run.source.relation(parent)} where {_quote(column)} is not null"
+        )
+        run.key_sets[(parent, column)] = name
+    return run.key_sets[(parent, column)]
+
+
+def _reference_result(suite: Suite, exp: Any, run: _Run, columns: set[str]) -> ExpectationResult:
+    kw = _kwargs(exp)
+    col, parent, parent_col = kw["column"], kw["parent_table"], kw["parent_column"]
+    mostly = kw.get("mostly")
+    common = {
+        "expectation": exp.expectation_type,
+        "column": col,
+        "engine": "runner",
+        "severity": _severity(exp),
+        "kwargs": kw,
+        "mostly": mostly,
+    }
+    label = f"{exp.expectation_type}({col} -> {parent}.{parent_col})"
+    problem = None
+    if col not in columns:
+        problem = f"{suite.table} has no column {col}"
+    elif parent not in run.available:
+        problem = f"{parent} is missing or failed its schema checks"
+    else:
+        try:
+            keys = _parent_keys(run, parent, parent_col)
+        except duckdb.Error as exc:
+            problem = f"cannot read {parent}.{parent_col} ({exc})"
+    if problem:
+        msg = f"{suite.table}: {label} could not be evaluated: {problem}"
+        return ExpectationResult(success=False, message=msg, **common)
+    base = (
+        f"from (select {_quote(col)} as v from {CHILD_TABLE} where {_quote(col)} is not null) as child "
+        f"left join {keys} as parent on child.v = parent.k"
+    )
+    total, orphans = run.source.con.execute(
+        f"select count(*), count(*) filter (where parent.k is null) {base}"
+    ).fetchall()[0]
+    top = run.source.con.execute(
+        f"select child.v, count(*) as n {base} where parent.k is null group by 1 order by 2 desc, 1 limit 20"
+    ).fetchall()
+    pct = 100.0 * orphans / total if total else 0.0
+    tolerated = suite.tolerated_rows if mostly is not None else 0
+    ok = orphans == 0 or orphans <= tolerated or (mostly is not None and (total - orphans) / total >= mostly)
+    samples = [_jsonable(v) for v, _ in top[:SAMPLE_SIZE]]
+    if orphans == 0:
+        msg = ""
+    elif ok:
+        msg = (
+            f"{suite.table}: {label}: {orphans:,} of {total:,} values have no parent ({pct:.2f}%), "
+            f"within the threshold; e.g. {_samples(samples)}"
+        )
+    else:
+        msg = (
+            f"{suite.table}: {label} failed: {orphans:,} of {total:,} values have no parent ({pct:.2f}%); "
+            f"e.g. {_samples(samples)}"
+        )
+    return ExpectationResult(
+        success=ok,
+        element_count=int(total),
+        unexpected_count=int(orphans),
+        unexpected_percent=round(pct, 4),
+        observed_value=f"{pct:.2f}% unexpected",
+        sample_values=samples,
+        message=msg,
+        details={"sample_value_counts": [{"value": _jsonable(v), "count": int(n)} for v, n in top]},
+        **common,
+    )
+
+
+def _row_count_result(
+    suite: Suite,
+    exp: Any,
+    source: _Source,
+    reference: tuple[date | None, date | None],
+    counts: dict[date, int] | None,
+) -> ExpectationResult:
+    kw = _kwargs(exp)
+    common = {
+        "expectation": exp.expectation_type,
+        "column": None,
+        "engine": "runner",
+        "severity": _severity(exp),
+        "kwargs": kw,
+    }
+    min_ratio, max_ratio = float(exp.min_ratio), float(exp.max_ratio)
+    min_prev = int(exp.min_previous_rows)
+    if counts is None:
+        msg = f"{suite.table}: {exp.expectation_type} needs a {LOAD_DATE} column, and the table has none"
+        return ExpectationResult(success=False, message=msg, **common)
+    newest, previous = reference
+    if source.kind == "marts":
+        dates = sorted(counts)
+        newest, previous = (dates[-1] if dates else None), (dates[-2] if len(dates) > 1 else None)
+    n_new = counts.get(newest, 0) if newest else 0
+    n_prev = counts.get(previous, 0) if previous else 0
+    details = {
+        "load_date": newest,
+        "rows": n_new,
+        "previous_load_date": previous,
+        "previous_rows": n_prev,
+    }
+    ratio = n_new / n_prev if n_prev else None
+    details["ratio"] = round(ratio, 4) if ratio is not None else None
+    observed = f"{n_new:,} rows on {newest} vs {n_prev:,} on {previous}"
+    name = f"{suite.table}: {exp.expectation_type}"
+    if previous is None or n_prev == 0:
+        ok, msg = True, ""
+    elif n_prev < min_prev:
+        ok = True
+        msg = (
+            f"{name}: {observed}; the previous load has fewer than {min_prev} rows, too few to judge"
+            if n_new == 0
+            else ""
+        )
+    elif n_new == 0:
+        ok = False
+        msg = (
+            f"{name} failed: {observed}: the {newest} load of {suite.table} is missing or empty "
+            f"(check {source.folder(suite.table) if isinstance(source, _RawSource) else suite.table})"
+        )
+    else:
+        assert ratio is not None
+        ok = min_ratio <= ratio <= max_ratio
+        msg = "" if ok else f"{name} failed: {observed} (ratio {ratio:.2f}, allowed {min_ratio}-{max_ratio})"
+    return ExpectationResult(
+        success=ok, observed_value=observed, message=msg, details=_jsonable(details), **common
+    )
+
+
+def _row_count_between_result(suite: Suite, exp: Any, rows: int) -> ExpectationResult:
+    kw = _kwargs(exp)
+    low, high = kw.get("min_value"), kw.get("max_value")
+    ok = (low is None or rows >= low) and (high is None or rows <= high)
+    msg = (
+        "" if ok else f"{suite.table}: {exp.expectation_type} failed: {rows:,} rows, expected {low} to {high}"
+    )
+    return ExpectationResult(
+        expectation=exp.expectation_type,
+        column=None,
+        engine="runner",
+        success=ok,
+        severity=_severity(exp),
+        kwargs=kw,
+        observed_value=rows,
+        message=msg,
+    )
+
+
+# --------------------------------------------------------------------------------------- one table
+@dataclass
+class _Run:
+    """What every table of one gate run shares."""
+
+    stage: Stage
+    source: _Source
+    batch_definition_for: Any  # callable: table -> GX batch definition
+    chunk_rows: int
+    available: set[str]
+    reference: tuple[date | None, date | None]
+    key_sets: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _validate_table(suite: Suite, run: _Run, units: list[_SchemaUnit]) -> TableResult:
+    started = time.perf_counter()
+    table = suite.table
+    relation = run.source.relation(table)
+    results = _schema_results(suite, table, units)
+    errors = [r.message for r in results if r.blocking]
+    unreadable = [u.error for u in units if u.columns is None and u.error]
+    for err in unreadable:
+        if not any(err in e for e in errors):
+            errors.append(f"{table}: {err}")
+    rows: int | None = None
+    n_chunks = 0
+    if not errors:
+        try:
+            columns = {c for u in units for c in (u.columns or {})}
+            counts = _load_counts(run.source, suite.table, columns)
+            if counts is None:
+                rows = int(run.source.con.execute(f"select count(*) from {relation}").fetchall()[0][0])
+            else:
+                rows = sum(counts.values())
+            n_chunks, gx_results = _gx_results(suite, run, columns, rows)
+            results += gx_results
+            results += _reference_results(suite, run, columns)
+            for exp in suite.gx_suite.expectations:
+                if exp.expectation_type == "expect_table_row_count_to_be_within_ratio_of_previous_load":
+                    results.append(_row_count_result(suite, exp, run.source, run.reference, counts))
+                elif exp.expectation_type == "expect_table_row_count_to_be_between":
+                    results.append(_row_count_between_result(suite, exp, rows))
+        except duckdb.Error as exc:
+            errors.append(f"{table}: could not read the data ({type(exc).__name__}: {exc})")
+    else:
+        errors.append(f"{table}: schema checks failed, row-level checks skipped")
+    success = not errors and not any(r.blocking for r in results)
+    return TableResult(
+        table=table,
+        suite=suite.name,
+        success=success,
+        rows=rows,
+        chunks=n_chunks,
+        seconds=round(time.perf_counter() - started, 3),
+        errors=errors,
+        expectations=results,
+    )
+
+
+def _load_counts(source: _Source, table: str, columns: set[str]) -> dict[date, int] | None:
+    """Rows per load date (None if the table has no load_date column: a warehouse table without one)."""
+    if source.kind == "marts" and LOAD_DATE not in columns:
+        return None
+    rows = source.con.execute(
+        f"select {LOAD_DATE}, count(*) from {source.relation(table)} group by 1"
+    ).fetchall()
+    counts: dict[date, int] = {}
+    for d, n in rows:
+        if d is not None:
+            key = (
+                d.date()
+                if isinstance(d, datetime)
+                else d
+                if isinstance(d, date)
+                else date.fromisoformat(str(d))
+            )
+            counts[key] = counts.get(key, 0) + int(n)
+    return counts
+
+
+def _gx_results(
+    suite: Suite, run: _Run, columns: set[str], total: int
+) -> tuple[int, list[ExpectationResult]]:
+    con = run.source.con
+    gx_exps = [e for e in suite.gx_suite.expectations if suite.engine(e.expectation_type) == "gx"]
+    sql = _select_sql(suite, run.source, columns)
+    if not gx_exps:
+        return 0, []
+    # copies with ids of our own: GX returns results in its own order, the id maps them back
+    chunk_suite = gx.ExpectationSuite(
+        name=f"{suite.name}.chunk", expectations=[e.configuration.to_domain_obj() for e in gx_exps]
+    )
+    aggregates: dict[str, _Aggregate] = {}
+    for i, (copy, exp) in enumerate(zip(chunk_suite.expectations, gx_exps, strict=True)):
+        copy.id = f"{suite.name}#{i}"
+        aggregates[copy.id] = _Aggregate(exp=exp)
+    batch_definition = run.batch_definition_for(suite.table)
+    n_chunks = 0
+    for df in _chunks(con, sql, total, run.chunk_rows, _partition_columns(gx_exps)):
+        n_chunks += 1
+        validation = batch_definition.get_batch(batch_parameters={"dataframe": df}).validate(
+            chunk_suite, result_format=RESULT_FORMAT
+        )
+        for evr in validation.results:
+            aggregates[evr.expectation_config.id].add(evr)
+        log.debug("%s: chunk %d, %d rows", suite.table, n_chunks, len(df))
+    return n_chunks, [a.result(suite, suite.table) for a in aggregates.values()]
+
+
+# -------------------------------------------------------------------------------- GX context, docs
+def _gx_context(root: Path) -> Any:
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context.enable_analytics(False)
+    return context
+
+
+def _evr(result: ExpectationResult, exp: Any) -> ExpectationValidationResult:
+    if result.unexpected_count is not None:
+        res: dict[str, Any] = {
+            "element_count": result.element_count,
+            "missing_count": result.details.get("missing_count", 0),
+            "unexpected_count": result.unexpected_count,
+            "unexpected_percent": result.unexpected_percent,
+            "partial_unexpected_list": result.sample_values,
+        }
+    else:
+        observed = result.observed_value
+        if observed is None and not result.success:
+            observed = result.message  # e.g. "could not be evaluated: ..."
+        res = {"observed_value": observed}
+    return ExpectationValidationResult(
+        success=result.success,
+        expectation_config=exp.configuration,
+        result=_jsonable(res),
+        exception_info={"raised_exception": False, "exception_traceback": None, "exception_message": None},
+    )
+
+
+def _store_for_docs(context: Any, suite: Suite, table_result: TableResult, run_id: RunIdentifier) -> None:
+    by_key: dict[tuple[str, str | None], list[ExpectationResult]] = {}
+    for r in table_result.expectations:
+        by_key.setdefault((r.expectation, r.column), []).append(r)
+    evrs = []
+    for exp in suite.gx_suite.expectations:
+        kw = _kwargs(exp)
+        key = (exp.expectation_type, _column_label(kw))
+        matches = [r for r in by_key.get(key, []) if r.kwargs == kw]
+        if matches:
+            evrs.append(_evr(matches[0], exp))
+    n_ok = sum(1 for e in evrs if e.success)
+    validation = ExpectationSuiteValidationResult(
+        success=table_result.success,
+        results=evrs,
+        suite_name=suite.name,
+        statistics={
+            "evaluated_expectations": len(evrs),
+            "successful_expectations": n_ok,
+            "unsuccessful_expectations": len(evrs) - n_ok,
+            "success_percent": 100.0 * n_ok / len(evrs) if evrs else None,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "run_id": run_id,
+            "active_batch_definition": {
+                "datasource_name": suite.stage,
+                "data_connector_name": "insight_engine",
+                "data_asset_name": suite.table,
+                "batch_identifiers": {},
+            },
+            "batch_kwargs": {"data_asset_name": suite.table},
+            "batch_markers": {"rows": table_result.rows, "chunks": table_result.chunks},
+            "batch_spec": {"table": suite.table, "errors": table_result.errors},
+        },
+    )
+    context.suites.add_or_update(suite.gx_suite)
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+        run_id=run_id,
+        batch_identifier=suite.table,
+    )
+    context.validation_results_store.store_validation_results(validation, key)
+
+
+def _build_docs(context: Any, docs_dir: Path) -> Path:
+    if docs_dir.exists():
+        shutil.rmtree(docs_dir)
+    context.update_data_docs_site(
+        "local_site",
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    context.build_data_docs()
+    return docs_dir / "index.html"
+
+
+# ------------------------------------------------------------------------------------- entry point
+def validate(
+    stage: Stage,
+    *,
+    raw_root: Path,
+    warehouse: Path,
+    out_dir: Path,
+    suites_dir: Path | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    data_docs: bool = True,
+) -> GateResult:
+    """Run the ``raw`` gate (landing zone under ``raw_root``) or the ``marts`` gate (DuckDB ``warehouse``).
+
+    Writes ``<out_dir>/<stage>_results.json`` and GX Data Docs (``<out_dir>/<stage>_docs/index.html``) and
+    returns the :class:`GateResult`; a failed gate is a result with ``success=False`` and ``failures`` naming
+    table, expectation and sample values, not an exception.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: choose one of {', '.join(STAGES)}")
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suites, tables = load_suites(stage, suites_dir)
+    if not suites:
+        log.warning("%s gate: no suites in %s", stage, (suites_dir or DEFAULT_SUITES_DIR) / stage)
+    context = _gx_context(out_dir / f"gx_{stage}")
+    datasource = context.data_sources.add_pandas(f"insight_engine_{stage}")
+    definitions: dict[str, Any] = {}
+
+    def batch_definition_for(table: str) -> Any:
+        if table not in definitions:
+            asset = datasource.add_dataframe_asset(name=table)
+            definitions[table] = asset.add_batch_definition_whole_dataframe(f"{table} chunk")
+        return definitions[table]
+
+    con, source, problem = _open_source(stage, Path(raw_root), Path(warehouse))
+    try:
+        units = {s.table: _units_or_problem(source, s.table, problem) for s in suites}
+        available = {t for t, us in units.items() if us and all(u.columns is not None for u in us)}
+        run = _Run(
+            stage=stage,
+            source=source,
+            batch_definition_for=batch_definition_for,
+            chunk_rows=chunk_rows,
+            available=available,
+            reference=_reference_dates(source),
+        )
+        if isinstance(source, _RawSource):
+            log.info("%s gate: newest load %s, previous %s", stage, *run.reference)
+        for suite in suites:
+            try:
+                result = _validate_table(suite, run, units[suite.table])
+            except Exception as exc:  # a gate reports, it does not crash: name the table and the error
+                log.debug("%s gate: %s crashed", stage, suite.table, exc_info=True)
+                msg = f"{suite.table}: validation failed with {type(exc).__name__}: {exc}"
+                result = TableResult(suite.table, suite.name, False, None, 0, 0.0, [msg], [])
+            tables.append(result)
+            _log_table(stage, result)
+    finally:
+        con.close()
+
+    run_id = RunIdentifier(run_name=f"{stage} gate", run_time=datetime.now(UTC))
+    docs_path: Path | None = None
+    if data_docs:
+        by_name = {s.name: s for s in suites}
+        try:
+            for t in tables:
+                if t.suite in by_name:
+                    _store_for_docs(context, by_name[t.suite], t, run_id)
+            docs_path = _build_docs(context, out_dir / f"{stage}_docs")
+        except Exception as exc:  # the results JSON is the contract; docs are a view of it
+            log.error("%s gate: building the GX Data Docs failed (%s: %s)", stage, type(exc).__name__, exc)
+    result = GateResult(
+        stage=stage,
+        success=all(t.success for t in tables),
+        tables=tables,
+        seconds=round(time.perf_counter() - started, 3),
+        results_path=out_dir / f"{stage}_results.json",
+        docs_path=docs_path,
+    )
+    result.results_path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    level = logging.INFO if result.success else logging.ERROR
+    log.log(
+        level,
+        "%s gate %s: %d tables, %d failures, %.1fs; results %s; docs %s",
+        stage,
+        "passed" if result.success else "FAILED",
+        len(tables),
+        len(result.failures),
+        result.seconds,
+        result.results_path,
+        docs_path,
+    )
+    return result
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
+    limit = os.environ.get("DUCKDB_MEMORY_LIMIT")  # the same knob as the dbt profile's
+    if limit:
+        con.execute(f"set memory_limit = {_literal(limit)}")
+    return con
+
+
+def _open_source(
+    stage: Stage, raw_root: Path, warehouse: Path
+) -> tuple[duckdb.DuckDBPyConnection, _Source, str | None]:
+    """A DuckDB connection and the source it reads; ``problem`` says why nothing can be read, if so."""
+    if stage == "raw":
+        con = _configure(duckdb.connect())
+        problem = None if raw_root.is_dir() else f"landing zone {raw_root} does not exist"
+        return con, _RawSource(con, raw_root), problem
+    if not warehouse.is_file():
+        con = duckdb.connect()
+        return (
+            con,
+            _WarehouseSource(con, warehouse),
+            f"warehouse {warehouse} does not exist (run the build first)",
+        )
+    try:
+        con = _configure(duckdb.connect(str(warehouse), read_only=True))
+    except duckdb.Error as exc:
+        con = duckdb.connect()
+        return con, _WarehouseSource(con, warehouse), f"warehouse {warehouse} cannot be opened ({exc})"
+    return con, _WarehouseSource(con, warehouse), None
+
+
+def _units_or_problem(source: _Source, table: str, problem: str | None) -> list[_SchemaUnit]:
+    if problem:
+        return [_SchemaUnit(table, None, problem)]
+    try:
+        return source.schema_units(table)
+    except duckdb.Error as exc:
+        return [_SchemaUnit(table, None, f"cannot inspect {table}: {exc}")]
+
+
+def _reference_dates(source: _Source) -> tuple[date | None, date | None]:
+    """The newest load date of the whole landing zone (every system and table) and the load date before it."""
+    if not isinstance(source, _RawSource) or not source.root.is_dir():
+        return None, None
+    dates: set[date] = set()
+    for system in source.root.iterdir():
+        if system.is_dir() and not system.name.startswith((".", "_")):
+            for table in system.iterdir():
+                if table.is_dir():
+                    dates |= source.load_dates(f"{system.name}.{table.name}")
+    ordered = sorted(dates)
+    return (ordered[-1] if ordered else None), (ordered[-2] if len(ordered) > 1 else None)
+
+
+def _log_table(stage: Stage, t: TableResult) -> None:
+    rows = f"{t.rows:,} rows" if t.rows is not None else "not read"
+    if t.success:
+        log.info("%s gate: %-24s ok      %s, %d chunk(s), %.1fs", stage, t.table, rows, t.chunks, t.seconds)
+    else:
+        log.error("%s gate: %-24s FAILED  %s, %.1fs", stage, t.table, rows, t.seconds)
+        for msg in t.failures:
+            log.error("  %s", msg)
+    for r in t.reported:
+        if r.message:
+            log.warning("  %s", r.message)
