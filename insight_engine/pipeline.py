@@ -61,22 +61,25 @@ def run(
     started = datetime.now(UTC)
     result = RunResult(run_id=run_id, published=False)
 
-    def fail(gate: str, message: str) -> RunResult:
-        result.failed_gate, result.message = gate, message
-        log.error(
-            "run %s stopped at %s: %s; serving left as it was (%s)", run_id, gate, message, paths.serving
-        )
+    def record(outcome: str, gate: str | None, message: str, row_counts: dict[str, int]) -> None:
         pub.record_run(
             paths.publish_log,
             run_id=run_id,
             started_at=started,
             raw_root=paths.raw_root,
-            outcome="failed",
+            outcome=outcome,
             failed_gate=gate,
             message=message,
             gates=result.gates,
-            row_counts={},
+            row_counts=row_counts,
         )
+
+    def fail(gate: str, message: str) -> RunResult:
+        result.failed_gate, result.message = gate, message
+        log.error(
+            "run %s stopped at %s: %s; serving left as it was (%s)", run_id, gate, message, paths.serving
+        )
+        record("failed", gate, message, {})
         return result
 
     if not Path(paths.raw_root).exists():
@@ -109,17 +112,8 @@ def run(
         if not ok:
             return fail("mart_gate", f"mart gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
     try:
-        pub.record_run(
-            paths.publish_log,
-            run_id=run_id,
-            started_at=started,
-            raw_root=paths.raw_root,
-            outcome="published",
-            failed_gate=None,
-            message="all gates passed",
-            gates=result.gates,
-            row_counts={},
-        )
+        # logged before the copy so that the serving file's ops.publish_log includes this run
+        record("published", None, "all gates passed", {})
         published = pub.publish(
             paths.build_warehouse, paths.serving, run_id=run_id, publish_log=paths.publish_log
         )
@@ -127,16 +121,7 @@ def run(
         return fail("publish", f"{type(exc).__name__}: {exc}")
     result.published = True
     result.row_counts = published.row_counts
-    pub.record_run(
-        paths.publish_log,
-        run_id=run_id,
-        started_at=started,
-        raw_root=paths.raw_root,
-        outcome="published",
-        failed_gate=None,
-        message="all gates passed",
-        gates=result.gates,
-        row_counts=published.row_counts,
-    )
+    result.message = "all gates passed"
+    record("published", None, result.message, published.row_counts)
     log.info("run %s published %d tables to %s", run_id, len(published.row_counts), paths.serving)
     return result
