@@ -8,7 +8,9 @@ The data is built to have something true to find:
 * one latent person appears in CRM, shop, survey and web with differently formatted e-mails and phones;
 * a latent satisfaction drives survey scores *and* later behaviour (promoters buy more, churn less and
   refer more), while late deliveries, refunds and support cases lower the scores of the orders they touch;
-* mobile-web checkout has friction: more abandoned checkouts and lower effort scores.
+* mobile-web checkout has friction: more abandoned checkouts and lower effort scores;
+* optionally (``nps_dip``), a planted dip: one touchpoint's NPS and CES answers fall in the last N days,
+  for testing alerts. Without it the data is byte-identical to a generation without the option.
 
 Bad rows (``--bad-rate``) are *added* as corrupted copies of good rows, one defect per row, so the clean
 data is identical whatever the bad rate, and the count of every defect kind is written to
@@ -314,6 +316,8 @@ SURVEYS = [
     ),
 ]
 
+SURVEY_TOUCHPOINTS: dict[str, str] = {sid: tp for sid, _, _, tp, _ in SURVEYS}
+
 # Verbatim fragments: language -> polarity -> theme -> phrases.
 VERBATIMS: dict[str, dict[str, list[str]]] = {
     "en": {
@@ -427,7 +431,14 @@ def _epoch(d: date) -> int:
 
 
 class _Generator:
-    def __init__(self, scale: str, seed: int, days: int, end_date: date) -> None:
+    def __init__(
+        self,
+        scale: str,
+        seed: int,
+        days: int,
+        end_date: date,
+        nps_dip: tuple[str, int, float] | None = None,
+    ) -> None:
         self.cfg = SCALES[scale]
         self.seed = seed
         self.days = days
@@ -438,6 +449,7 @@ class _Generator:
         self.ss = np.random.SeedSequence(seed)
         self.tables: dict[str, pd.DataFrame] = {}
         self.truth: list[pd.DataFrame] = []
+        self.nps_dip = nps_dip
 
     def rng(self, name: str) -> np.random.Generator:
         # One independent stream per table: adding a table never changes another's rows.
@@ -1112,6 +1124,8 @@ class _Generator:
             ces_pen = 1.2 * mw if sid == "SRV-PURCHASE" else 0.7 * cases
             ces = np.clip(np.rint(5.3 + 0.7 * sat - ces_pen + rng.normal(0, 0.8, n)), 1, 7)
             other = np.clip(np.rint(3.5 + 0.4 * sat + rng.normal(0, 0.8, n)), 1, 5)
+            if self.nps_dip is not None:
+                nps, ces = self._apply_dip(sid, m["t"].to_numpy(), nps, ces)
             for _, qrow in qs.iterrows():
                 metric = qrow["metric"]
                 text = None
@@ -1134,6 +1148,21 @@ class _Generator:
         self.put("survey.answers", pd.concat(parts, ignore_index=True))
         self.detractors = meta.assign(nps=np.nan)
         self.meta = meta
+
+    def _apply_dip(
+        self, survey_id: str, submitted: np.ndarray, nps: np.ndarray, ces: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The planted dip: answers to surveys at the dip's touchpoint submitted in its last N days lose
+        ``points`` on NPS (0-10) and ``points / 1.5`` on CES (1-7), rounded and clipped to the scale."""
+        assert self.nps_dip is not None
+        touchpoint, n_days, points = self.nps_dip
+        if SURVEY_TOUCHPOINTS[survey_id] != touchpoint:
+            return nps, ces
+        dip_from = _epoch(self.end_date - timedelta(days=n_days - 1))
+        hit = submitted >= dip_from
+        nps = np.where(hit, np.clip(np.rint(nps - points), 0, 10), nps)
+        ces = np.where(hit, np.clip(np.rint(ces - points / 1.5), 1, 7), ces)
+        return nps, ces
 
     def _verbatims(self, rng, language, nps, late, cases) -> np.ndarray:
         n = len(language)
@@ -1460,6 +1489,19 @@ def _write_table(df: pd.DataFrame, columns: list[str], path: Path) -> int:
     return table.num_rows
 
 
+def _check_dip(nps_dip: tuple[str, int, float], days: int) -> None:
+    touchpoint, n_days, points = nps_dip
+    surveyed = sorted(set(SURVEY_TOUCHPOINTS.values()))
+    if touchpoint not in surveyed:
+        raise ValueError(
+            f"--nps-dip touchpoint {touchpoint!r} has no survey: choose one of {', '.join(surveyed)}"
+        )
+    if not 1 <= n_days <= days:
+        raise ValueError(f"--nps-dip days must be between 1 and the {days} days generated, got {n_days}")
+    if not 0 < points <= 10:
+        raise ValueError(f"--nps-dip points must be in (0, 10], got {points}")
+
+
 def generate(
     out: Path,
     scale: str = "xs",
@@ -1467,8 +1509,15 @@ def generate(
     days: int | None = None,
     bad_rate: float = 0.0,
     end_date: date = DEFAULT_END_DATE,
+    nps_dip: tuple[str, int, float] | None = None,
 ) -> GenerationResult:
-    """Generate the landing zone under ``out``; returns row counts and the bad-row manifest."""
+    """Generate the landing zone under ``out``; returns row counts and the bad-row manifest.
+
+    ``nps_dip`` plants a known experience dip for alert tests: ``(touchpoint_id, last_n_days, points)``
+    lowers the NPS answers (by ``points``) and CES answers (by ``points / 1.5``) of surveys at that
+    touchpoint submitted in the last ``last_n_days`` days of the window. None (the default) leaves the
+    data exactly as without the option.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     if not 0 <= bad_rate < 0.5:
@@ -1476,8 +1525,10 @@ def generate(
     days = days or SCALES[scale]["days"]
     if days < 30:
         raise ValueError(f"--days must be at least 30 (got {days}): surveys and orders need a history")
+    if nps_dip is not None:
+        _check_dip(nps_dip, days)
     started = time.perf_counter()
-    g = _Generator(scale, seed, days, end_date)
+    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip)
     steps = [
         ("persons", g.persons),
         ("crm.customers", g.crm_customers),
@@ -1512,9 +1563,11 @@ def generate(
     pq.write_table(pa.Table.from_pandas(truth, preserve_index=False), truth_dir / "identities.parquet")
     result.bad = manifest
     result.seconds = time.perf_counter() - started
+    dip_note = {} if nps_dip is None else {"nps_dip": list(nps_dip)}
     (out / "_manifest.json").write_text(
         json.dumps(
             {
+                **dip_note,
                 "scale": scale,
                 "seed": seed,
                 "days": days,

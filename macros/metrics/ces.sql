@@ -14,5 +14,5 @@
 
 {#- % easy = easy answers / all valid answers x 100. -#}
 {% macro ces_easy_pct(n_easy, n_answers) -%}
-    case when {{ n_answers }} > 0 then 100.0 * {{ n_easy }} / {{ n_answers }} end
+    case when {{ n_answers }} > 0 then 100.0 * cast({{ n_easy }} as double) / {{ n_answers }} end
 {%- endmacro %}

@@ -15,5 +15,5 @@
 
 {#- CSAT % = satisfied answers / all valid answers x 100. -#}
 {% macro csat_pct(n_satisfied, n_answers) -%}
-    case when {{ n_answers }} > 0 then 100.0 * {{ n_satisfied }} / {{ n_answers }} end
+    case when {{ n_answers }} > 0 then 100.0 * cast({{ n_satisfied }} as double) / {{ n_answers }} end
 {%- endmacro %}

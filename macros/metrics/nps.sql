@@ -9,11 +9,12 @@
     end
 {%- endmacro %}
 
-{#- 100 x (promoters - detractors) / valid answers; null when there are none. -#}
+{#- 100 x (promoters - detractors) / valid answers; null when there are none. Shares and scores are
+    computed in double on every engine (Spark would keep a decimal of scale 6), see DECISIONLOG.md. -#}
 {% macro nps_score(n_promoters, n_detractors, n_answers) -%}
     case
         when {{ n_answers }} > 0
-            then 100.0 * ({{ n_promoters }} - {{ n_detractors }}) / {{ n_answers }}
+            then 100.0 * cast({{ n_promoters }} - {{ n_detractors }} as double) / {{ n_answers }}
     end
 {%- endmacro %}
 
@@ -23,9 +24,9 @@
         when {{ n_answers }} > 0
             then 196.0 * sqrt(
                 (
-                    1.0 * {{ n_promoters }} / {{ n_answers }}
-                    + 1.0 * {{ n_detractors }} / {{ n_answers }}
-                    - power(1.0 * ({{ n_promoters }} - {{ n_detractors }}) / {{ n_answers }}, 2)
+                    cast({{ n_promoters }} as double) / {{ n_answers }}
+                    + cast({{ n_detractors }} as double) / {{ n_answers }}
+                    - power(cast({{ n_promoters }} - {{ n_detractors }} as double) / {{ n_answers }}, 2)
                 ) / {{ n_answers }}
             )
     end

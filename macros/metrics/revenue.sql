@@ -4,12 +4,26 @@
     unit cost x quantity.
 -#}
 
-{#- Local amount -> reporting currency, given both currencies' units per USD for the order month. -#}
+{#-
+    A computed amount (double) -> money, rounded half up to the cent the same way on every engine. A
+    direct double -> decimal(18, 2) cast does not: DuckDB rounds the binary value (1.005 is
+    1.00499999... -> 1.00) while Spark rounds its shortest decimal form (1.005 -> 1.01). Going through
+    decimal(38, 10) first gives both engines the same decimal, then the same half-up rounding.
+-#}
+{% macro round_to_cents(expression) -%}
+    cast(cast({{ expression }} as decimal(38, 10)) as decimal(18, 2))
+{%- endmacro %}
+
+{#-
+    Local amount -> reporting currency, given both currencies' units per USD for the order month.
+    Computed in double on every engine (DuckDB divides decimals in double anyway; Spark would keep a
+    decimal of scale 6), then rounded to the cent.
+-#}
 {% macro to_reporting_currency(local_amount, local_units_per_usd, reporting_units_per_usd) -%}
-    cast(
-        {{ local_amount }} / nullif({{ local_units_per_usd }}, 0) * {{ reporting_units_per_usd }}
-        as decimal(18, 2)
-    )
+    {{ round_to_cents(
+        'cast(' ~ local_amount ~ ' as double) / nullif(cast(' ~ local_units_per_usd ~ ' as double), 0)'
+        ~ ' * cast(' ~ reporting_units_per_usd ~ ' as double)'
+    ) }}
 {%- endmacro %}
 
 {#- Net revenue of a line or an order, in whatever currency its inputs are in. -#}

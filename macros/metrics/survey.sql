@@ -13,5 +13,5 @@
 
 {#- Response rate % = responses / delivered invitations x 100. -#}
 {% macro response_rate_pct(n_responses, n_delivered) -%}
-    case when {{ n_delivered }} > 0 then 100.0 * {{ n_responses }} / {{ n_delivered }} end
+    case when {{ n_delivered }} > 0 then 100.0 * cast({{ n_responses }} as double) / {{ n_delivered }} end
 {%- endmacro %}

@@ -19,6 +19,51 @@
     {{- env_var('RAW_ROOT', 'data/raw') ~ '/' ~ source_name ~ '/' ~ table_name ~ '/*/*.parquet' -}}
 {%- endmacro %}
 
+{#- How many landing files a table has (0: read it as an empty typed table). -#}
+{% macro landing_file_count(source_name, table_name) -%}
+    {{ return(adapter.dispatch('landing_file_count', 'insight_engine')(source_name, table_name)) }}
+{%- endmacro %}
+
+{% macro default__landing_file_count(source_name, table_name) -%}
+    {%- set glob = landing_glob(source_name, table_name) -%}
+    {{ return(run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#-
+    Spark: reading a path that does not exist (or holds no Parquet) is an error, and Jinja cannot catch
+    errors. So list the files with the binaryFile source over RAW_ROOT itself (which must exist), recursively
+    and without partition discovery, and count those under the table's folder. Only paths are read, never
+    the files' contents.
+-#}
+{% macro spark__landing_file_count(source_name, table_name) -%}
+    {%- set root = env_var('RAW_ROOT', 'data/raw').rstrip('/') -%}
+    {%- set view_name = 'landing_files__' ~ source_name ~ '__' ~ table_name -%}
+    {%- call statement('landing_files_' ~ source_name ~ '__' ~ table_name) -%}
+        create or replace temporary view {{ view_name }}
+        using binaryFile
+        options (path '{{ root }}', recursiveFileLookup 'true', pathGlobFilter '*.parquet')
+    {%- endcall -%}
+    {%- set counted = run_query(
+        "select count(*) from " ~ view_name
+        ~ " where path like '%/" ~ source_name ~ "/" ~ table_name ~ "/%'"
+    ) -%}
+    {{ return(counted.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- The columns the landing files carry: rows of (name, type, ...). -#}
+{% macro describe_landing_columns(relation) -%}
+    {{ return(adapter.dispatch('describe_landing_columns', 'insight_engine')(relation)) }}
+{%- endmacro %}
+
+{% macro default__describe_landing_columns(relation) -%}
+    {{ return(run_query("describe select * from " ~ relation).rows) }}
+{%- endmacro %}
+
+{#- Spark: `describe query` (plain `describe` needs a catalog table, not a path relation). -#}
+{% macro spark__describe_landing_columns(relation) -%}
+    {{ return(run_query("describe query select * from " ~ relation).rows) }}
+{%- endmacro %}
+
 {% macro contract_columns(source_name, table_name) -%}
     {%- set node = graph.sources['source.insight_engine.' ~ source_name ~ '.' ~ table_name] -%}
     {{- return(node.columns.values() | list) -}}
@@ -37,6 +82,8 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- One body for every engine: the engine-specific parts are landing_file_count and
+    describe_landing_columns. -#}
 {% macro default__read_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- if not execute -%}
@@ -44,7 +91,7 @@
     {%- endif -%}
     {%- set columns = contract_columns(source_name, table_name) -%}
     {%- set glob = landing_glob(source_name, table_name) -%}
-    {%- set n_files = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
+    {%- set n_files = landing_file_count(source_name, table_name) -%}
     {%- if n_files == 0 -%}
         {{ log("read_source: no files for " ~ source_name ~ "." ~ table_name ~ " under " ~ glob
                ~ "; reading it as an empty table", info=true) }}
@@ -58,9 +105,8 @@
             where false
         )
     {%- else -%}
-        {%- set described = run_query("describe select * from " ~ relation) -%}
         {%- set present = {} -%}
-        {%- for row in described.rows -%}
+        {%- for row in describe_landing_columns(relation) -%}
             {%- do present.update({row[0] | lower: row[1]}) -%}
         {%- endfor -%}
         {%- for col in columns -%}

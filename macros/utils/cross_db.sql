@@ -39,3 +39,26 @@
     {%- endfor -%}
     ))
 {%- endmacro %}
+
+{#-
+    Round half up to `digits` decimals, as a double, identically on every engine. round() on a double
+    does not agree: DuckDB rounds the binary value (1.005 is 1.00499999... -> 1.0), Spark rounds its
+    shortest decimal form (-> 1.01). Rounding an exact decimal(38, 10) behaves the same on both.
+    Portable SQL, so no dispatch.
+-#}
+{% macro round_half_up(expression, digits) -%}
+    cast(round(cast({{ expression }} as decimal(38, 10)), {{ digits }}) as double)
+{%- endmacro %}
+
+{#- A timestamp as ISO-8601 text without fraction or zone: `2026-06-03T10:11:12`. -#}
+{% macro iso_timestamp_text(expression) -%}
+    {{ return(adapter.dispatch('iso_timestamp_text', 'insight_engine')(expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_timestamp_text(expression) -%}
+    strftime({{ expression }}, '%Y-%m-%dT%H:%M:%S')
+{%- endmacro %}
+
+{% macro spark__iso_timestamp_text(expression) -%}
+    date_format({{ expression }}, "yyyy-MM-dd'T'HH:mm:ss")
+{%- endmacro %}

@@ -38,13 +38,13 @@ ces as (
 
 failures as (
 
-    select 'nps_group' as check_name, cast(score as varchar) as input_value
+    select 'nps_group' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
     from bands
     where {{ nps_group('score') }} is distinct from expected_group
 
     union all
 
-    select 'csat' as check_name, cast(score as varchar) as input_value
+    select 'csat' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
     from csat
     where
         {{ csat_band('score') }} is distinct from expected_band
@@ -52,7 +52,7 @@ failures as (
 
     union all
 
-    select 'ces' as check_name, cast(score as varchar) as input_value
+    select 'ces' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
     from ces
     where
         {{ ces_band('score') }} is distinct from expected_band
@@ -101,7 +101,7 @@ failures as (
     union all
 
     -- churn_days = 180, as of 2026-01-01
-    select 'churn_status' as check_name, cast(first_at as varchar) as input_value
+    select 'churn_status' as check_name, cast(first_at as {{ dbt.type_string() }}) as input_value
     from (
         values
         (timestamp '2025-12-20', timestamp '2025-12-20', 'censored'),

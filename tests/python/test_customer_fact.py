@@ -75,7 +75,5 @@ def test_nps_matches_an_independent_recomputation_from_raw_answers(xs):
 
 def test_churn_is_censored_when_history_is_shorter_than_churn_days(xs):
     """The xs data spans 120 days < churn_days (180): nobody can have churned yet, everyone is censored."""
-    rows = xs.query(
-        "select churn_status, count(*) from core.fct_customer where n_orders > 0 group by 1"
-    )
+    rows = xs.query("select churn_status, count(*) from core.fct_customer where n_orders > 0 group by 1")
     assert rows and dict(rows) == {"censored": dict(rows)["censored"]}

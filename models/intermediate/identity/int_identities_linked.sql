@@ -59,20 +59,21 @@ key_labels_{{ i }} as (
 
 ),
 
+-- an identity's keys include its own label, so the smallest key label is never above it; an identity
+-- without edges keeps its own label. Each round reads the previous round once: on Spark, which inlines
+-- CTEs, reading it twice would double the query plan every round.
 labels_{{ i }} as (
 
     select
-        labels_{{ i - 1 }}.identity_id,
-        least(
-            labels_{{ i - 1 }}.component_label,
-            coalesce(min(key_labels_{{ i }}.component_label), labels_{{ i - 1 }}.component_label)
-        ) as component_label
-    from labels_{{ i - 1 }}
+        labels_0.identity_id,
+        coalesce(min(key_labels_{{ i }}.component_label), labels_0.component_label)
+        as component_label
+    from labels_0
     left join edges
-        on labels_{{ i - 1 }}.identity_id = edges.identity_id
+        on labels_0.identity_id = edges.identity_id
     left join key_labels_{{ i }}
         on edges.match_key = key_labels_{{ i }}.match_key
-    group by labels_{{ i - 1 }}.identity_id, labels_{{ i - 1 }}.component_label
+    group by labels_0.identity_id, labels_0.component_label
 
 ),
 {%- endfor %}

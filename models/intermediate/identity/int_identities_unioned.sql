@@ -125,7 +125,7 @@ final as (
         n_emails > 1 as is_shared_device,
         first_seen_at,
         -- the earliest identity anchors its component, so keys stay put when later data arrives
-        coalesce(strftime(first_seen_at, '%Y-%m-%dT%H:%M:%S'), '9999-12-31T00:00:00')
+        coalesce({{ iso_timestamp_text('first_seen_at') }}, '9999-12-31T00:00:00')
         || '|' || source_system || ':' || source_id as anchor_sort_key
     from unioned
 

@@ -1,3 +1,7 @@
+{#- A table, not a view: int_identities_linked reads it in every propagation round, and on Spark the
+    expanded view made the query plan (and its planning time) many times larger. -#}
+{{ config(materialized='table') }}
+
 {#- One row per identity and match key (e-mail, E.164 phone, CRM id): the edges of the identity
     graph.
     A phone carried by identities with different e-mails (a household line, a shared office phone) is

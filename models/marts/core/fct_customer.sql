@@ -44,13 +44,14 @@ sessions as (
 
 as_of as (
 
+    -- one row: either the pinned as-of date, or the day after the newest order
+    {%- if var('as_of_date') %}
+    select cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
+    {%- else %}
     select
-        {%- if var('as_of_date') %}
-        cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
-        {%- else %}
         coalesce(cast(max(ordered_date) as timestamp), current_timestamp) + interval 1 day as as_of_at
-        {%- endif %}
     from orders
+    {%- endif %}
 
 ),
 
@@ -81,11 +82,11 @@ order_gaps as (
     from (
         select
             customer_key,
-            date_diff(
-                'day',
-                lag(ordered_at) over (partition by customer_key order by ordered_at),
-                ordered_at
-            ) as gap_days
+            {{ dbt.datediff(
+                'lag(ordered_at) over (partition by customer_key order by ordered_at)',
+                'ordered_at',
+                'day'
+            ) }} as gap_days
         from orders
         where customer_key is not null and not is_cancelled
     ) as gaps
@@ -100,11 +101,16 @@ latest_nps as (
         nps_score as latest_nps_score,
         nps_group as latest_nps_group,
         submitted_at as latest_nps_answered_at
-    from responses
-    where customer_key is not null and nps_score is not null
-    qualify row_number() over (
-        partition by customer_key order by submitted_at desc, response_id desc
-    ) = 1
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_key order by submitted_at desc, response_id desc
+            ) as nps_answer_rank
+        from responses
+        where customer_key is not null and nps_score is not null
+    ) as nps_answers
+    where nps_answer_rank = 1
 
 ),
 
@@ -192,8 +198,12 @@ joined as (
         order_stats.first_order_at,
         order_stats.last_order_at,
         order_gaps.max_gap_days,
-        date_diff('day', order_stats.last_order_at, as_of.as_of_at) as recency_days,
-        greatest(date_diff('day', order_stats.first_order_at, as_of.as_of_at), 90) as tenure_days,
+        cast(
+            {{ dbt.datediff('order_stats.last_order_at', 'as_of.as_of_at', 'day') }} as bigint
+        ) as recency_days,
+        greatest(
+            {{ dbt.datediff('order_stats.first_order_at', 'as_of.as_of_at', 'day') }}, 90
+        ) as tenure_days,
         latest_nps.latest_nps_score,
         latest_nps.latest_nps_group,
         latest_nps.latest_nps_answered_at,
@@ -245,10 +255,12 @@ scored as (
             )
         end as rfm_monetary_score,
         -- baseline CLV model (DECISIONLOG.md): orders per year so far x (1 - churn risk) x AOV
-        case when n_orders > 0 then net_revenue_amount / n_orders end as avg_order_value_amount,
+        case
+            when n_orders > 0 then cast(net_revenue_amount as double) / n_orders
+        end as avg_order_value_amount,
         case
             when n_orders = 0 then null
-            else least(1.0, 1.0 * recency_days / {{ var('churn_days', 180) }})
+            else least(1.0, cast(recency_days as double) / {{ var('churn_days', 180) }})
         end as churn_risk
     from joined
 
@@ -267,7 +279,7 @@ final as (
             when n_orders = 0 then 'prospect'
             when churn_status = 'churned' then 'churned'
             when max_gap_days > {{ var('churn_days', 180) }} then 'reactivated'
-            when date_diff('day', first_order_at, as_of_at) <= 90 then 'new'
+            when {{ dbt.datediff('first_order_at', 'as_of_at', 'day') }} <= 90 then 'new'
             when recency_days > {{ var('churn_days', 180) }} / 2 then 'at_risk'
             else 'active'
         end as lifecycle_stage,
@@ -285,18 +297,16 @@ final as (
         n_orders,
         cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount,
         cast(gross_margin_amount as decimal(18, 2)) as gross_margin_amount,
-        cast(avg_order_value_amount as decimal(18, 2)) as avg_order_value_amount,
+        {{ round_to_cents('avg_order_value_amount') }} as avg_order_value_amount,
         cast(refund_amount as decimal(18, 2)) as refund_amount,
         recency_days,
-        rfm_recency_score,
-        rfm_frequency_score,
-        rfm_monetary_score,
+        cast(rfm_recency_score as bigint) as rfm_recency_score,
+        cast(rfm_frequency_score as bigint) as rfm_frequency_score,
+        cast(rfm_monetary_score as bigint) as rfm_monetary_score,
         cast(net_revenue_amount as decimal(18, 2)) as clv_historical_amount,
-        cast(
-            coalesce(
-                avg_order_value_amount * n_orders * 365.0 / tenure_days * (1 - churn_risk), 0
-            ) as decimal(18, 2)
-        ) as clv_predicted_12m_amount,
+        {{ round_to_cents(
+            'coalesce(avg_order_value_amount * n_orders * 365.0 / tenure_days * (1 - churn_risk), 0)'
+        ) }} as clv_predicted_12m_amount,
         churn_risk,
         n_referrals,
         cast(referral_value_amount as decimal(18, 2)) as referral_value_amount,
@@ -314,14 +324,15 @@ final as (
         n_checkout_starts,
         n_abandoned_checkouts,
         case
-            when n_checkout_starts > 0 then 100.0 * n_abandoned_checkouts / n_checkout_starts
+            when n_checkout_starts > 0
+                then 100.0 * cast(n_abandoned_checkouts as double) / n_checkout_starts
         end as checkout_abandonment_pct,
-        (n_web_sessions > 0)::integer
-        + (n_orders > 0)::integer
-        + (n_cases > 0)::integer
-        + (n_survey_responses > 0)::integer
-        + (n_comments > 0)::integer
-        + has_crm_profile::integer as n_data_types,
+        cast(n_web_sessions > 0 as integer)
+        + cast(n_orders > 0 as integer)
+        + cast(n_cases > 0 as integer)
+        + cast(n_survey_responses > 0 as integer)
+        + cast(n_comments > 0 as integer)
+        + cast(has_crm_profile as integer) as n_data_types,
         churn_status = 'churned' as is_churned,
         churn_status = 'censored' as is_churn_censored,
         has_crm_profile,

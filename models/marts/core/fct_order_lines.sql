@@ -60,8 +60,9 @@ weighted as (
         *,
         case
             when sum(gross_amount) over (partition by order_id) <> 0
-                then gross_amount / sum(gross_amount) over (partition by order_id)
-            else 1.0 / count(*) over (partition by order_id)
+                then cast(gross_amount as double)
+                / cast(sum(gross_amount) over (partition by order_id) as double)
+            else 1 / cast(count(*) over (partition by order_id) as double)
         end as allocation_share,
         row_number() over (
             partition by order_id
@@ -75,9 +76,9 @@ rounded as (
 
     select
         *,
-        cast(round(order_discount_amount * allocation_share, 2) as decimal(18, 2))
+        {{ round_to_cents('cast(order_discount_amount as double) * allocation_share') }}
             as discount_share_amount,
-        cast(round(order_refund_amount * allocation_share, 2) as decimal(18, 2))
+        {{ round_to_cents('cast(order_refund_amount as double) * allocation_share') }}
             as refund_share_amount
     from weighted
 

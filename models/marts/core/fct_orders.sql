@@ -101,7 +101,8 @@ final as (
         cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount,
         cast(cost_amount as decimal(18, 2)) as cost_amount,
         cast(gross_margin_amount as decimal(18, 2)) as gross_margin_amount,
-        round(cast(delivery_delay_seconds as double) / 3600, 2) as delivery_delay_hours,
+        {{ round_half_up('cast(delivery_delay_seconds as double) / 3600', 2) }}
+            as delivery_delay_hours,
         is_cancelled,
         delivered_at is not null as is_delivered,
         delivered_at > promised_delivery_at as is_late_delivery,

@@ -66,9 +66,10 @@ final as (
         case_priority,
         case_status,
         cast(reopen_count as integer) as reopen_count,
-        round(cast(first_response_seconds as double) / 3600, 2) as first_response_hours,
+        {{ round_half_up('cast(first_response_seconds as double) / 3600', 2) }}
+            as first_response_hours,
         case
-            when is_closed then round(cast(resolution_seconds as double) / 3600, 2)
+            when is_closed then {{ round_half_up('cast(resolution_seconds as double) / 3600', 2) }}
         end as resolution_hours,
         is_closed,
         coalesce(reopen_count > 0, false) as is_reopened,

@@ -1,0 +1,256 @@
+{#-
+    One row per lexicon match in a comment (response_id, question_id, clause_position,
+    token_position): the term, its theme and its sentiment weight after negation. The comment is cut
+    into clauses (macro verbatim_clauses: at . , ; : ! ? and line breaks) and the clauses into
+    lower-case tokens (macro verbatim_tokens). Tokens are matched to the sentiment_lexicon rows of
+    the comment's language and to the language-independent `*` rows (emoji): one-word terms against
+    a token, two-word terms against a token and the next one in the same clause. The longest match
+    wins: a token inside a matched two-word term ("not bad", "fena değil", "não chegou") is neither
+    matched alone nor read as a negator.
+
+    Negation: a sentiment term is negated, and its weight flips sign, when a negator of the
+    sentiment_negators seed stands in the same clause within var sentiment_negation_window (3)
+    tokens of it, on the side the negator acts on: `following` negators act on what comes after them
+    ("not good", "não é bom"), `preceding` ones on what comes before them (Turkish "iyi değil",
+    Persian "خوب نبود"). Several negators in scope flip once. Emoji are never negated. Negation fused
+    into a word (Turkish beğenmedim, Persian ناراضی) is not found by rule: those forms are lexicon
+    entries with their own weight.
+-#}
+
+{%- set window = var('sentiment_negation_window', 3) %}
+
+with
+
+verbatims as (
+
+    select * from {{ ref('int_verbatims_masked') }}
+
+),
+
+lexicon as (
+
+    select * from {{ ref('sentiment_lexicon') }}
+
+),
+
+negators as (
+
+    select * from {{ ref('sentiment_negators') }}
+
+),
+
+clauses as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        {{ verbatim_clauses('comment_text') }} as clauses
+    from verbatims
+
+),
+
+exploded_clauses as (
+
+    {{ explode_with_position(
+        'clauses', ['response_id', 'question_id', 'language_code'], 'clauses', 'clause',
+        'clause_position'
+    ) }}
+
+),
+
+tokenised as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        clause_position,
+        {{ verbatim_tokens('clause') }} as tokens
+    from exploded_clauses
+
+),
+
+exploded_tokens as (
+
+    {{ explode_with_position(
+        'tokenised', ['response_id', 'question_id', 'language_code', 'clause_position'], 'tokens',
+        'token', 'token_position'
+    ) }}
+
+),
+
+tokens as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        clause_position,
+        token_position,
+        token,
+        lead(token) over (
+            partition by response_id, question_id, clause_position order by token_position
+        ) as next_token
+    from exploded_tokens
+    where token <> ''
+
+),
+
+term_candidates as (
+
+    select
+        tokens.response_id,
+        tokens.question_id,
+        tokens.language_code,
+        tokens.clause_position,
+        tokens.token_position as start_position,
+        tokens.token_position as end_position,
+        lexicon.term,
+        lexicon.theme,
+        lexicon.sentiment_weight,
+        lexicon.language_code = '*' as is_universal_term
+    from tokens
+    inner join lexicon
+        on
+            tokens.token = lexicon.term
+            and lexicon.language_code in (tokens.language_code, '*')
+
+    union all
+
+    select
+        tokens.response_id,
+        tokens.question_id,
+        tokens.language_code,
+        tokens.clause_position,
+        tokens.token_position as start_position,
+        tokens.token_position + 1 as end_position,
+        lexicon.term,
+        lexicon.theme,
+        lexicon.sentiment_weight,
+        lexicon.language_code = '*' as is_universal_term
+    from tokens
+    inner join lexicon
+        on
+            tokens.token || ' ' || tokens.next_token = lexicon.term
+            and lexicon.language_code in (tokens.language_code, '*')
+    where tokens.next_token is not null
+
+),
+
+two_word_matches as (
+
+    select
+        response_id,
+        question_id,
+        clause_position,
+        start_position,
+        end_position
+    from term_candidates
+    where end_position > start_position
+
+),
+
+-- the longest match wins: single tokens inside a matched two-word term are dropped
+matches as (
+
+    select term_candidates.*
+    from term_candidates
+    left join two_word_matches
+        on
+            term_candidates.response_id = two_word_matches.response_id
+            and term_candidates.question_id = two_word_matches.question_id
+            and term_candidates.clause_position = two_word_matches.clause_position
+            and term_candidates.end_position = term_candidates.start_position
+            and term_candidates.start_position
+            between two_word_matches.start_position and two_word_matches.end_position
+    where two_word_matches.response_id is null
+
+),
+
+negator_tokens as (
+
+    select
+        tokens.response_id,
+        tokens.question_id,
+        tokens.clause_position,
+        tokens.token_position,
+        negators.scope
+    from tokens
+    inner join negators
+        on
+            tokens.token = negators.term
+            and tokens.language_code = negators.language_code
+    left join two_word_matches
+        on
+            tokens.response_id = two_word_matches.response_id
+            and tokens.question_id = two_word_matches.question_id
+            and tokens.clause_position = two_word_matches.clause_position
+            and tokens.token_position
+            between two_word_matches.start_position and two_word_matches.end_position
+    where two_word_matches.response_id is null
+
+),
+
+negated as (
+
+    select
+        matches.response_id,
+        matches.question_id,
+        matches.clause_position,
+        matches.start_position
+    from matches
+    inner join negator_tokens
+        on
+            matches.response_id = negator_tokens.response_id
+            and matches.question_id = negator_tokens.question_id
+            and matches.clause_position = negator_tokens.clause_position
+            and (
+                (
+                    negator_tokens.scope = 'following'
+                    and negator_tokens.token_position
+                    between matches.start_position - {{ window }} and matches.start_position - 1
+                )
+                or (
+                    negator_tokens.scope = 'preceding'
+                    and negator_tokens.token_position
+                    between matches.end_position + 1 and matches.end_position + {{ window }}
+                )
+            )
+    where matches.sentiment_weight is not null and not matches.is_universal_term
+    group by
+        matches.response_id,
+        matches.question_id,
+        matches.clause_position,
+        matches.start_position
+
+),
+
+final as (
+
+    select
+        matches.response_id,
+        matches.question_id,
+        matches.language_code,
+        matches.term,
+        matches.theme,
+        cast(matches.clause_position as integer) as clause_position,
+        cast(matches.start_position as integer) as token_position,
+        cast(matches.end_position - matches.start_position + 1 as integer) as n_term_tokens,
+        matches.sentiment_weight as lexicon_weight,
+        case
+            when negated.start_position is not null then -1 * matches.sentiment_weight
+            else matches.sentiment_weight
+        end as sentiment_weight,
+        negated.start_position is not null as is_negated
+    from matches
+    left join negated
+        on
+            matches.response_id = negated.response_id
+            and matches.question_id = negated.question_id
+            and matches.clause_position = negated.clause_position
+            and matches.start_position = negated.start_position
+
+)
+
+select * from final

@@ -1,0 +1,170 @@
+{#-
+    One row per journey_stage (journey_stages seed) x data_type: how much we know about each stage of
+    the journey, for how many customers and how fresh it is; a cell without any row is a gap (where
+    we are blind). Every combination is present, with zeros when there is no data. Rows after the
+    as-of date (fct_customer.as_of_date) are not counted. Mapping (see the model YAML):
+    behavioural = web/app sessions, transactional = orders placed and deliveries, service = support
+    cases and CRM interactions, all at the stage fct_journey_events gives them; attitudinal = survey
+    responses with a valid NPS, CSAT or CES score and emotional = comments (fct_feedback_verbatims),
+    both at the stage of the survey's touchpoint; contextual = CRM profiles (dim_customers, non-PII
+    columns only), at the awareness stage.
+-#}
+
+{%- set data_types = [
+    'behavioural', 'transactional', 'service', 'attitudinal', 'emotional', 'contextual'
+] %}
+
+with
+
+events as (
+
+    select * from {{ ref('fct_journey_events') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('fct_survey_responses') }}
+
+),
+
+verbatims as (
+
+    select * from {{ ref('fct_feedback_verbatims') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('fct_customer') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('journey_stages') }}
+
+),
+
+as_of as (
+
+    select
+        cast(max(as_of_date) as timestamp) as as_of_at,
+        count(*) as n_customers_total
+    from customers
+
+),
+
+data_types as (
+
+    {% for data_type in data_types -%}
+        {% if not loop.first -%}
+            union all
+        {% endif -%}
+        select
+            '{{ data_type }}' as data_type,
+            {{ loop.index }} as data_type_order
+    {% endfor %}
+
+),
+
+observations as (
+
+    select
+        journey_stage,
+        case
+            when event_source = 'web_session' then 'behavioural'
+            when event_source in ('order', 'delivery') then 'transactional'
+            when event_source in ('support_case', 'interaction') then 'service'
+        end as data_type,
+        customer_key,
+        occurred_at
+    from events
+    where event_source <> 'survey_response'
+
+    union all
+
+    select
+        journey_stage,
+        'attitudinal' as data_type,
+        customer_key,
+        submitted_at as occurred_at
+    from responses
+    where nps_score is not null or csat_score is not null or ces_score is not null
+
+    union all
+
+    select
+        journey_stage,
+        'emotional' as data_type,
+        customer_key,
+        submitted_at as occurred_at
+    from verbatims
+
+    union all
+
+    -- who the customer is (segment, industry, country, acquisition channel): known from acquisition
+    select
+        'awareness' as journey_stage,
+        'contextual' as data_type,
+        customer_key,
+        crm_updated_at as occurred_at
+    from profiles
+    where has_crm_profile
+
+),
+
+cell_stats as (
+
+    select
+        observations.journey_stage,
+        observations.data_type,
+        count(*) as n_rows,
+        count(distinct observations.customer_key) as n_customers,
+        max(observations.occurred_at) as last_event_at
+    from observations
+    cross join as_of
+    where observations.occurred_at <= as_of.as_of_at
+    group by observations.journey_stage, observations.data_type
+
+),
+
+final as (
+
+    select
+        stages.journey_stage,
+        data_types.data_type,
+        stages.stage_name,
+        cast(stages.stage_order as integer) as stage_order,
+        cast(data_types.data_type_order as integer) as data_type_order,
+        cast(coalesce(cell_stats.n_rows, 0) as bigint) as n_rows,
+        cast(coalesce(cell_stats.n_customers, 0) as bigint) as n_customers,
+        cast(
+            coalesce(
+                round(100.0 * cell_stats.n_customers / nullif(as_of.n_customers_total, 0), 2), 0
+            ) as double
+        ) as customers_covered_pct,
+        cast(
+            {{ dbt.datediff('cell_stats.last_event_at', 'as_of.as_of_at', 'day') }}
+            as integer
+        ) as freshness_days,
+        coalesce(cell_stats.n_rows, 0) = 0 as is_gap,
+        cast(as_of.as_of_at as date) as as_of_date,
+        cell_stats.last_event_at
+    from stages
+    cross join data_types
+    cross join as_of
+    left join cell_stats
+        on
+            stages.journey_stage = cell_stats.journey_stage
+            and data_types.data_type = cell_stats.data_type
+
+)
+
+select * from final

@@ -1,0 +1,314 @@
+{#-
+    Where to act: one row per driver x driver_level x outcome. For every candidate driver known at
+    answer time (int_survey_responses_outcomes), its association with the NPS score of the answer and
+    with the customer's net revenue in the 12 months after it (complete windows only): means with the
+    driver present and absent, their difference, Pearson correlation, n, and a rank by the absolute
+    difference within the outcome. The unit is the survey response (see DECISIONLOG.md).
+-#}
+
+with
+
+int_survey_responses_outcomes as (
+
+    select * from {{ ref('int_survey_responses_outcomes') }}
+
+),
+
+fct_feedback_verbatims as (
+
+    select * from {{ ref('fct_feedback_verbatims') }}
+
+),
+
+observations as (
+
+    select
+        response_id,
+        order_channel,
+        device,
+        ces_band,
+        nps_score,
+        ces_score,
+        discount_share_pct,
+        n_cases_before_90d,
+        mean_resolution_hours_before,
+        net_revenue_12m_amount,
+        had_late_delivery,
+        is_window_complete
+    from int_survey_responses_outcomes
+
+),
+
+order_channels as (
+
+    select distinct order_channel as driver_level
+    from observations
+    where order_channel is not null
+
+),
+
+devices as (
+
+    select distinct device as driver_level
+    from observations
+    where device is not null
+
+),
+
+-- one row per comment and theme (themes from macro verbatim_themes)
+verbatim_themes as (
+
+    {%- for theme in verbatim_themes() %}
+        select
+            response_id,
+            '{{ theme }}' as theme,
+            mentions_{{ theme }} as is_mentioned
+        from fct_feedback_verbatims
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+-- one row per response with a comment and theme: does any of its comments mention the theme
+response_themes as (
+
+    select
+        response_id,
+        theme,
+        max(case when is_mentioned then 1 else 0 end) = 1 as is_mentioned
+    from verbatim_themes
+    group by response_id, theme
+
+),
+
+-- one row per response and driver level it can be judged on: present or not, and the value that
+-- the correlation uses (the 0/1 indicator, or the driver's own number for numeric drivers)
+driver_values as (
+
+    select
+        response_id,
+        'late_delivery' as driver,
+        'binary' as driver_type,
+        'late' as driver_level,
+        'had_late_delivery (1 = late)' as driver_value_measure,
+        case when had_late_delivery then 1.0 else 0.0 end as driver_value,
+        had_late_delivery as is_present
+    from observations
+    where had_late_delivery is not null
+
+    union all
+
+    select
+        response_id,
+        'case_count_before_90d' as driver,
+        'numeric' as driver_type,
+        'any_case' as driver_level,
+        'n_cases_before_90d' as driver_value_measure,
+        cast(n_cases_before_90d as double) as driver_value,
+        n_cases_before_90d > 0 as is_present
+    from observations
+    where n_cases_before_90d is not null
+
+    union all
+
+    select
+        response_id,
+        'resolution_time' as driver,
+        'numeric' as driver_type,
+        'over_{{ var("rox_slow_resolution_hours") }}h' as driver_level,
+        'mean_resolution_hours_before' as driver_value_measure,
+        mean_resolution_hours_before as driver_value,
+        mean_resolution_hours_before > {{ var('rox_slow_resolution_hours') }} as is_present
+    from observations
+    where mean_resolution_hours_before is not null
+
+    union all
+
+    select
+        response_id,
+        'effort_ces' as driver,
+        'numeric' as driver_type,
+        'difficult' as driver_level,
+        'ces_score (7 = very easy)' as driver_value_measure,
+        cast(ces_score as double) as driver_value,
+        ces_band = 'difficult' as is_present
+    from observations
+    where ces_score is not null
+
+    union all
+
+    select
+        response_id,
+        'discount_share' as driver,
+        'numeric' as driver_type,
+        'any_discount' as driver_level,
+        'discount_share_pct' as driver_value_measure,
+        discount_share_pct as driver_value,
+        discount_share_pct > 0 as is_present
+    from observations
+    where discount_share_pct is not null
+
+    union all
+
+    select
+        observations.response_id,
+        'order_channel' as driver,
+        'categorical' as driver_type,
+        order_channels.driver_level,
+        'order_channel = driver_level (1 = yes)' as driver_value_measure,
+        case when observations.order_channel = order_channels.driver_level then 1.0 else 0.0 end
+            as driver_value,
+        observations.order_channel = order_channels.driver_level as is_present
+    from observations
+    cross join order_channels
+    where observations.order_channel is not null
+
+    union all
+
+    select
+        observations.response_id,
+        'device' as driver,
+        'categorical' as driver_type,
+        devices.driver_level,
+        'device = driver_level (1 = yes)' as driver_value_measure,
+        case when observations.device = devices.driver_level then 1.0 else 0.0 end
+            as driver_value,
+        observations.device = devices.driver_level as is_present
+    from observations
+    cross join devices
+    where observations.device is not null
+
+    union all
+
+    -- among responses with a comment: mentioned the theme vs commented on something else
+    select
+        response_id,
+        'theme_mentioned' as driver,
+        'binary' as driver_type,
+        theme as driver_level,
+        'theme mentioned (1 = yes)' as driver_value_measure,
+        case when is_mentioned then 1.0 else 0.0 end as driver_value,
+        is_mentioned as is_present
+    from response_themes
+
+),
+
+-- each driver against each outcome: the answer's NPS, and 12-month revenue of complete windows
+outcome_values as (
+
+    select
+        observations.response_id,
+        'nps_score' as outcome,
+        cast(observations.nps_score as double) as outcome_value
+    from observations
+    where observations.nps_score is not null
+
+    union all
+
+    select
+        observations.response_id,
+        'net_revenue_12m_amount' as outcome,
+        cast(observations.net_revenue_12m_amount as double) as outcome_value
+    from observations
+    where observations.is_window_complete and observations.net_revenue_12m_amount is not null
+
+),
+
+paired as (
+
+    select
+        driver_values.driver,
+        driver_values.driver_type,
+        driver_values.driver_level,
+        driver_values.driver_value_measure,
+        outcome_values.outcome,
+        driver_values.driver_value,
+        outcome_values.outcome_value,
+        driver_values.is_present
+    from driver_values
+    inner join outcome_values
+        on driver_values.response_id = outcome_values.response_id
+
+),
+
+aggregated as (
+
+    select
+        driver,
+        driver_type,
+        driver_level,
+        driver_value_measure,
+        outcome,
+        count(*) as n_responses,
+        count(case when is_present then 1 end) as n_present,
+        count(case when not is_present then 1 end) as n_absent,
+        avg(case when is_present then outcome_value end) as mean_when_present,
+        avg(case when not is_present then outcome_value end) as mean_when_absent,
+        -- corr() is undefined (NaN or null by engine) when either side does not vary
+        case
+            when stddev_pop(driver_value) > 0 and stddev_pop(outcome_value) > 0
+                then corr(driver_value, outcome_value)
+        end as pearson_correlation
+    from paired
+    group by driver, driver_type, driver_level, driver_value_measure, outcome
+
+),
+
+compared as (
+
+    select
+        *,
+        mean_when_present - mean_when_absent as difference_of_means,
+        {{ is_low_confidence('n_present') }}
+        or {{ is_low_confidence('n_absent') }} as is_low_confidence
+    from aggregated
+
+),
+
+-- only rows with enough responses on both sides are ranked
+rankable as (
+
+    select
+        *,
+        not is_low_confidence and difference_of_means is not null as is_rankable
+    from compared
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by outcome, is_rankable
+            order by abs(difference_of_means) desc, driver asc, driver_level asc
+        ) as rank_in_partition
+    from rankable
+
+),
+
+final as (
+
+    select
+        driver,
+        driver_level,
+        outcome,
+        driver_type,
+        driver_value_measure,
+        cast(n_responses as bigint) as n_responses,
+        cast(n_present as bigint) as n_present,
+        cast(n_absent as bigint) as n_absent,
+        cast(mean_when_present as double) as mean_when_present,
+        cast(mean_when_absent as double) as mean_when_absent,
+        cast(difference_of_means as double) as difference_of_means,
+        cast(pearson_correlation as double) as pearson_correlation,
+        cast(case when is_rankable then rank_in_partition end as bigint) as effect_rank,
+        is_low_confidence
+    from ranked
+
+)
+
+select * from final
