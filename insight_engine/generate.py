@@ -1323,10 +1323,11 @@ class _Generator:
         purchase = pd.notna(so)
         # funnel depth for browsing sessions; mobile web abandons checkout more often
         depth = np.where(purchase, 5, rng.choice([1, 2, 3, 4], ns, p=[0.35, 0.35, 0.15, 0.15]))
-        abandon_p = np.where(device == "mobile_web", 0.55, 0.25)
-        reached_checkout = ~purchase & (rng.random(ns) < 0.12)
+        # a browsing session that reaches checkout without an order is an abandoned checkout;
+        # completed checkouts are the purchase sessions. Mobile web has friction: it abandons more.
+        abandon_p = np.where(device == "mobile_web", 0.30, 0.10)
+        reached_checkout = ~purchase & (rng.random(ns) < abandon_p)
         depth = np.where(reached_checkout, 4, depth)
-        depth = np.where(reached_checkout & (rng.random(ns) >= abandon_p), 5, depth)
         login = purchase | (known & (rng.random(ns) < 0.5)) | (reached_checkout & known)
         email = np.where(known & login, p["email"].to_numpy()[sp0], None)
         steps = ["page_view", "product_view", "add_to_cart", "checkout_start", "checkout_complete"]
