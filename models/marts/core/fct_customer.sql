@@ -82,10 +82,9 @@ order_gaps as (
     from (
         select
             customer_key,
-            {{ dbt.datediff(
+            {{ days_between(
                 'lag(ordered_at) over (partition by customer_key order by ordered_at)',
-                'ordered_at',
-                'day'
+                'ordered_at'
             ) }} as gap_days
         from orders
         where customer_key is not null and not is_cancelled
@@ -199,11 +198,10 @@ joined as (
         order_stats.last_order_at,
         order_gaps.max_gap_days,
         cast(
-            {{ dbt.datediff('order_stats.last_order_at', 'as_of.as_of_at', 'day') }} as bigint
+            {{ days_between('order_stats.last_order_at', 'as_of.as_of_at') }} as bigint
         ) as recency_days,
-        greatest(
-            {{ dbt.datediff('order_stats.first_order_at', 'as_of.as_of_at', 'day') }}, 90
-        ) as tenure_days,
+        greatest({{ days_between('order_stats.first_order_at', 'as_of.as_of_at') }}, 90)
+        as tenure_days,
         latest_nps.latest_nps_score,
         latest_nps.latest_nps_group,
         latest_nps.latest_nps_answered_at,
@@ -279,7 +277,7 @@ final as (
             when n_orders = 0 then 'prospect'
             when churn_status = 'churned' then 'churned'
             when max_gap_days > {{ var('churn_days', 180) }} then 'reactivated'
-            when {{ dbt.datediff('first_order_at', 'as_of_at', 'day') }} <= 90 then 'new'
+            when {{ days_between('first_order_at', 'as_of_at') }} <= 90 then 'new'
             when recency_days > {{ var('churn_days', 180) }} / 2 then 'at_risk'
             else 'active'
         end as lifecycle_stage,
@@ -304,8 +302,10 @@ final as (
         cast(rfm_frequency_score as bigint) as rfm_frequency_score,
         cast(rfm_monetary_score as bigint) as rfm_monetary_score,
         cast(net_revenue_amount as decimal(18, 2)) as clv_historical_amount,
+        -- a customer whose refunds exceed their purchases is worth 0 going forward, not less
         {{ round_to_cents(
-            'coalesce(avg_order_value_amount * n_orders * 365.0 / tenure_days * (1 - churn_risk), 0)'
+            'greatest(coalesce(avg_order_value_amount * n_orders * 365.0 / tenure_days'
+            ~ ' * (1 - churn_risk), 0), 0)'
         ) }} as clv_predicted_12m_amount,
         churn_risk,
         n_referrals,
