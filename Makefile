@@ -10,7 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo test lint lint-sql lint-py pytest docs bench clean
+.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest docs bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint-sql:  # compiles against an empty landing zone: read_source() then yields t
 
 pytest:
 	$(BIN)/pytest -q tests/python
+
+test-spark: setup  ## only the DuckDB-vs-Spark parity test (a full dbt build on both engines)
+	$(BIN)/pytest -q tests/python/test_spark_parity.py
 
 bench: setup  ## benchmarks (ratios printed; see bench/README.md)
 	$(BIN)/python bench/run.py

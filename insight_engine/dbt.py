@@ -62,7 +62,12 @@ def run_dbt(
     target: str = "duckdb",
     extra_env: dict[str, str] | None = None,
 ) -> DbtResult:
-    """Invoke ``dbt <args>`` for this project; returns success and the names of failed nodes."""
+    """Invoke ``dbt <args>`` for this project; returns success and the names of failed nodes.
+
+    ``target`` is a profiles.yml output: ``duckdb`` (default), ``spark_local`` or ``spark_cluster``. Spark
+    reads the landing zone as path relations, so RAW_ROOT is passed absolute; ``spark_local`` keeps its
+    warehouse and Derby metastore under SPARK_BUILD_DIR (default ``<project>/build/spark``).
+    """
     env = {
         "RAW_ROOT": str(Path(raw_root).resolve()),
         "INSIGHT_WAREHOUSE": str(Path(warehouse).resolve()),
@@ -70,6 +75,9 @@ def run_dbt(
         "TZ": "UTC",
         **(extra_env or {}),
     }
+    if target.startswith("spark"):
+        build_dir = env.get("SPARK_BUILD_DIR") or os.environ.get("SPARK_BUILD_DIR") or "build/spark"
+        env["SPARK_BUILD_DIR"] = str((PROJECT_DIR / build_dir).resolve())
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     cli = [
         *args,

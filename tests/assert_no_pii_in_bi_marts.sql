@@ -13,14 +13,7 @@ with
 
 bi_columns as (
 
-    select
-        table_schema,
-        table_name,
-        column_name
-    from information_schema.columns
-    where
-        table_catalog = '{{ target.database }}'
-        and table_schema in ('core', 'rox')
+    {{ catalog_columns(['core', 'rox']) }}
 
 ),
 

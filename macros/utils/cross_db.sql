@@ -62,3 +62,68 @@
 {% macro spark__iso_timestamp_text(expression) -%}
     date_format({{ expression }}, "yyyy-MM-dd'T'HH:mm:ss")
 {%- endmacro %}
+
+{#-
+    Whole days from `start_at` to `end_at` (timestamps or dates): calendar-day boundaries crossed, like
+    DuckDB's date_diff('day', ...). Spark's datediff(day, a, b) counts elapsed 24-hour periods instead,
+    so Spark compares the dates (in the session time zone, UTC).
+-#}
+{% macro days_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('days_between', 'insight_engine')(start_at, end_at)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_at, end_at) -%}
+    date_diff('day', {{ start_at }}, {{ end_at }})
+{%- endmacro %}
+
+{% macro spark__days_between(start_at, end_at) -%}
+    datediff(cast({{ end_at }} as date), cast({{ start_at }} as date))
+{%- endmacro %}
+
+{#-
+    A select of (table_schema, table_name, column_name) for every column of every table and view in
+    `schemas`, from the warehouse catalogue (so columns no YAML declares are included too).
+-#}
+{% macro catalog_columns(schemas) -%}
+    {{ return(adapter.dispatch('catalog_columns', 'insight_engine')(schemas)) }}
+{%- endmacro %}
+
+{% macro default__catalog_columns(schemas) -%}
+    select
+        table_schema,
+        table_name,
+        column_name
+    from information_schema.columns
+    where
+        table_catalog = '{{ target.database }}'
+        and table_schema in ('{{ schemas | join("', '") }}')
+{%- endmacro %}
+
+{#- Spark (without Unity Catalog) has no information_schema: list the catalogue with SHOW commands. -#}
+{% macro spark__catalog_columns(schemas) -%}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- set existing = run_query('show schemas').columns[0].values() | map('lower') | list -%}
+        {%- for schema in schemas if schema | lower in existing -%}
+            {%- for table in run_query('show tables in ' ~ schema).rows if not table[2] -%}
+                {%- for column in run_query('show columns in ' ~ schema ~ '.' ~ table[1]).rows -%}
+                    {%- do found.append((schema, table[1], column[0])) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if found %}
+    select * from (
+        values
+        {%- for schema, table, column in found %}
+        ('{{ schema }}', '{{ table }}', '{{ column }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as catalog_columns (table_schema, table_name, column_name)
+    {%- else %}
+    select
+        cast(null as string) as table_schema,
+        cast(null as string) as table_name,
+        cast(null as string) as column_name
+    where false
+    {%- endif %}
+{%- endmacro %}

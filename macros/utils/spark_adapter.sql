@@ -17,3 +17,55 @@
         {%- do alter_column_set_constraints(relation, model.columns) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Seeds: dbt-spark binds the CSV values as query parameters, and with `method: session` an empty CSV
+    field (null) arrives as the text 'None' (dbt-labs/dbt-adapters#487, dbt-spark#901, open). Write the
+    values into the INSERT as literals instead: null stays null on every connection method.
+-#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set batch_size = get_batch_size() -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(batch_size) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for col_name in agate_table.column_names -%}
+                    {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+                    {%- set type = column_override.get(col_name, inferred_type) -%}
+                    cast({{ spark_seed_literal(row[loop.index0]) }} as {{ type }})
+                    {%- if not loop.last %}, {% endif -%}
+                {%- endfor -%})
+                {%- if not loop.last %},{% endif %}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.index0 == 0 -%}
+            {%- do statements.append(sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
+{%- endmacro %}
+
+{#- A CSV value as a Spark SQL literal (Spark string literals unescape backslashes). -#}
+{% macro spark_seed_literal(value) -%}
+    {%- if value is none -%}
+        null
+    {%- elif value is sameas true or value is sameas false -%}
+        {{ 'true' if value else 'false' }}
+    {%- elif value is number -%}
+        {{ value }}
+    {%- else -%}
+        '{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Tables are Parquet unless a model says otherwise (`file_format: delta` on a cluster that has Delta).
+    dbt-spark writes no USING clause when `file_format` is not configured, and then Spark 3.x creates a
+    Hive text table (spark.sql.legacy.createHiveTableByDefault) while Spark 4 creates Parquet: say it.
+-#}
+{% macro spark__file_format_clause() -%}
+    using {{ config.get('file_format', validator=validation.any[basestring]) or 'parquet' }}
+{%- endmacro %}

@@ -59,9 +59,9 @@ key_labels_{{ i }} as (
 
 ),
 
--- an identity's keys include its own label, so the smallest key label is never above it; an identity
--- without edges keeps its own label. Each round reads the previous round once: on Spark, which inlines
--- CTEs, reading it twice would double the query plan every round.
+-- an identity's keys include its own label, so the smallest key label is never above it; an
+-- identity without edges keeps its own label. Each round reads the previous round once: Spark
+-- inlines CTEs, so reading it twice would double the query plan every round.
 labels_{{ i }} as (
 
     select
@@ -91,15 +91,15 @@ components as (
 
 ),
 
+-- every edge's identity is in components, so the edges alone tell how many identities share a key
+-- (reading components here too would plan the whole propagation twice more on Spark)
 key_sizes as (
 
     select
-        edges.match_key,
-        count(distinct components.identity_id) as n_identities
+        match_key,
+        count(distinct identity_id) as n_identities
     from edges
-    inner join components
-        on edges.identity_id = components.identity_id
-    group by edges.match_key
+    group by match_key
 
 ),
 

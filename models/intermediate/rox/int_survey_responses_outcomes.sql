@@ -167,7 +167,7 @@ reference_orders as (
         order_id as reference_order_id,
         order_channel,
         case
-            when gross_amount > 0 then 100.0 * discount_amount / gross_amount
+            when gross_amount > 0 then 100.0 * cast(discount_amount as double) / gross_amount
         end as discount_share_pct
     from (
         select

@@ -4,6 +4,7 @@
     Everything "as of" is measured at var('as_of_date'), default the newest order date in the data.
 -#}
 
+-- noqa: disable=LT02
 with
 
 customers as (
@@ -45,11 +46,14 @@ sessions as (
 as_of as (
 
     -- one row: either the pinned as-of date, or the day after the newest order
-    {%- if var('as_of_date') %}
-    select cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
-    {%- else %}
     select
-        coalesce(cast(max(ordered_date) as timestamp), current_timestamp) + interval 1 day as as_of_at
+        {%- if var('as_of_date') %}
+        cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
+        {%- else %}
+        coalesce(cast(max(orders.ordered_date) as timestamp), current_timestamp)
+        + interval 1 day as as_of_at
+        {%- endif %}
+    {%- if not var('as_of_date') %}
     from orders
     {%- endif %}
 
@@ -239,7 +243,7 @@ scored as (
         {{ churn_status('first_order_at', 'last_order_at', 'as_of_at') }} as churn_status,
         case
             when n_orders > 0 then ntile(5) over (
-                partition by n_orders > 0 order by recency_days desc, customer_key
+                partition by n_orders > 0 order by recency_days desc, customer_key asc
             )
         end as rfm_recency_score,
         case

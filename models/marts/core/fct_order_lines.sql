@@ -60,8 +60,10 @@ weighted as (
         *,
         case
             when sum(gross_amount) over (partition by order_id) <> 0
-                then cast(gross_amount as double)
-                / cast(sum(gross_amount) over (partition by order_id) as double)
+                then (
+                    cast(gross_amount as double)
+                    / cast(sum(gross_amount) over (partition by order_id) as double)
+                )
             else 1 / cast(count(*) over (partition by order_id) as double)
         end as allocation_share,
         row_number() over (

@@ -51,7 +51,7 @@ scored as (
             coalesce(term_stats.mentions_{{ theme }}, false) as mentions_{{ theme }},
         {% endfor -%}
         coalesce(term_stats.n_sentiment_terms, 0) as n_sentiment_terms,
-        coalesce(round(term_stats.mean_sentiment_weight, 4), 0.0) as sentiment_score
+        coalesce({{ round_half_up('term_stats.mean_sentiment_weight', 4) }}, 0.0) as sentiment_score
     from verbatims
     left join term_stats
         on

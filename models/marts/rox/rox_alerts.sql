@@ -132,13 +132,14 @@ strata_metrics as (
         day_number,
         n_ces_current as n_current,
         n_ces_baseline as n_baseline,
-        1.0 * ces_score_sum_current / n_ces_current as current_value,
-        1.0 * ces_score_sum_baseline / n_ces_baseline as baseline_value,
+        cast(ces_score_sum_current as double) / n_ces_current as current_value,
+        cast(ces_score_sum_baseline as double) / n_ces_baseline as baseline_value,
         1.96 * sqrt(
             coalesce(
                 greatest(
                     ces_score_sq_sum_current
-                    - 1.0 * ces_score_sum_current * ces_score_sum_current / n_ces_current,
+                    - cast(ces_score_sum_current as double) * ces_score_sum_current
+                    / n_ces_current,
                     0
                 ) / nullif(n_ces_current - 1, 0),
                 0
@@ -148,7 +149,8 @@ strata_metrics as (
             coalesce(
                 greatest(
                     ces_score_sq_sum_baseline
-                    - 1.0 * ces_score_sum_baseline * ces_score_sum_baseline / n_ces_baseline,
+                    - cast(ces_score_sum_baseline as double) * ces_score_sum_baseline
+                    / n_ces_baseline,
                     0
                 ) / nullif(n_ces_baseline - 1, 0),
                 0
@@ -163,7 +165,7 @@ weighted as (
 
     select
         *,
-        1.0 * n_current / sum(n_current) over (
+        cast(n_current as double) / sum(n_current) over (
             partition by alert_type, dimension, dimension_value, date_day
         ) as stratum_weight
     from strata_metrics

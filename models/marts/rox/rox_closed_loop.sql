@@ -178,13 +178,11 @@ final as (
         end as follow_up_status,
         follow_up_channel,
         nps_score,
-        round(
-            cast(
-                {{ dbt.datediff('answered_at', 'followed_up_at', 'second') }}
-                as double
-            ) / 3600,
+        {{ round_half_up(
+            'cast(' ~ dbt.datediff('answered_at', 'followed_up_at', 'second') ~ ' as double)'
+            ~ ' / 3600',
             2
-        ) as hours_to_follow_up,
+        ) }} as hours_to_follow_up,
         cast(
             {{ dbt.datediff('answered_at', 'next_order_at', 'day') }}
             as integer

@@ -145,10 +145,13 @@ final as (
         cast(data_types.data_type_order as integer) as data_type_order,
         cast(coalesce(cell_stats.n_rows, 0) as bigint) as n_rows,
         cast(coalesce(cell_stats.n_customers, 0) as bigint) as n_customers,
-        cast(
-            coalesce(
-                round(100.0 * cell_stats.n_customers / nullif(as_of.n_customers_total, 0), 2), 0
-            ) as double
+        coalesce(
+            {{ round_half_up(
+                '100.0 * cast(cell_stats.n_customers as double)'
+                ~ ' / nullif(as_of.n_customers_total, 0)',
+                2
+            ) }},
+            0
         ) as customers_covered_pct,
         cast(
             {{ dbt.datediff('cell_stats.last_event_at', 'as_of.as_of_at', 'day') }}

@@ -161,13 +161,15 @@ aggregated as (
         count(*) as n_responses,
         count(case when is_window_complete then 1 end) as n_complete_windows,
         count(case when not is_window_complete then 1 end) as n_incomplete_windows,
-        avg(case when is_window_complete then net_revenue_12m_amount end) as mean_net_revenue,
-        avg(case when is_window_complete then gross_margin_12m_amount end) as mean_gross_margin,
+        avg(case when is_window_complete then cast(net_revenue_12m_amount as double) end)
+            as mean_net_revenue,
+        avg(case when is_window_complete then cast(gross_margin_12m_amount as double) end)
+            as mean_gross_margin,
         avg(case when is_window_complete then n_orders_12m end) as mean_orders_12m,
-        avg(case when is_window_complete then refund_12m_amount end) as mean_refund,
+        avg(case when is_window_complete then cast(refund_12m_amount as double) end) as mean_refund,
         avg(case when is_window_complete then n_cases_12m end) as mean_cases_12m,
         avg(case when is_window_complete then n_referrals_12m end) as mean_referrals_12m,
-        avg(case when is_window_complete then referral_value_12m_amount end)
+        avg(case when is_window_complete then cast(referral_value_12m_amount as double) end)
             as mean_referral_value,
         count(case when is_window_complete and is_retained_12m then 1 end) as n_retained,
         count(case when is_window_complete and is_retained_12m is not null then 1 end)
@@ -177,8 +179,10 @@ aggregated as (
         count(case when is_window_complete and is_churned_12m then 1 end) as n_churned,
         count(case when is_window_complete and is_churned_12m is not null then 1 end)
             as n_churn_base,
-        avg(case when is_customer_latest then clv_predicted_12m_amount end) as mean_clv_predicted,
-        avg(case when is_customer_latest then clv_historical_amount end) as mean_clv_historical
+        avg(case when is_customer_latest then cast(clv_predicted_12m_amount as double) end)
+            as mean_clv_predicted,
+        avg(case when is_customer_latest then cast(clv_historical_amount as double) end)
+            as mean_clv_historical
     from sliced
     group by experience_metric, experience_group, segment, industry_vertical, cohort
 
@@ -188,13 +192,13 @@ rated as (
 
     select
         *,
-        100.0 * n_retained / nullif(n_retention_base, 0) as retention_rate_pct,
-        100.0 * n_repeat_buyers / nullif(n_buyers, 0) as repeat_purchase_rate_pct,
-        100.0 * n_churned / nullif(n_churn_base, 0) as churn_rate_pct,
-        100.0 * n_responses / sum(n_responses) over (
+        100.0 * cast(n_retained as double) / nullif(n_retention_base, 0) as retention_rate_pct,
+        100.0 * cast(n_repeat_buyers as double) / nullif(n_buyers, 0) as repeat_purchase_rate_pct,
+        100.0 * cast(n_churned as double) / nullif(n_churn_base, 0) as churn_rate_pct,
+        100.0 * cast(n_responses as double) / sum(n_responses) over (
             partition by experience_metric, segment, industry_vertical, cohort
         ) as share_pct,
-        100.0 * n_customers / nullif(sum(n_customers) over (
+        100.0 * cast(n_customers as double) / nullif(sum(n_customers) over (
             partition by experience_metric, segment, industry_vertical, cohort
         ), 0) as customer_share_pct
     from aggregated
@@ -255,21 +259,21 @@ final as (
         cast(rated.customer_share_pct as double) as customer_share_pct,
         cast(rated.n_complete_windows as bigint) as n_complete_windows,
         cast(rated.n_incomplete_windows as bigint) as n_incomplete_windows,
-        cast(rated.mean_net_revenue as decimal(18, 2)) as mean_net_revenue_12m_amount,
-        cast(rated.mean_gross_margin as decimal(18, 2)) as mean_gross_margin_12m_amount,
+        {{ round_to_cents('rated.mean_net_revenue') }} as mean_net_revenue_12m_amount,
+        {{ round_to_cents('rated.mean_gross_margin') }} as mean_gross_margin_12m_amount,
         cast(rated.mean_orders_12m as double) as mean_orders_12m,
-        cast(rated.mean_refund as decimal(18, 2)) as mean_refund_12m_amount,
+        {{ round_to_cents('rated.mean_refund') }} as mean_refund_12m_amount,
         cast(rated.mean_cases_12m as double) as mean_cases_12m,
         cast(rated.mean_referrals_12m as double) as mean_referrals_12m,
-        cast(rated.mean_referral_value as decimal(18, 2)) as mean_referral_value_12m_amount,
+        {{ round_to_cents('rated.mean_referral_value') }} as mean_referral_value_12m_amount,
         cast(rated.retention_rate_pct as double) as retention_rate_pct,
         cast(rated.repeat_purchase_rate_pct as double) as repeat_purchase_rate_pct,
         cast(rated.churn_rate_pct as double) as churn_rate_pct,
-        cast(rated.mean_clv_predicted as decimal(18, 2)) as mean_clv_predicted_12m_amount,
-        cast(rated.mean_clv_historical as decimal(18, 2)) as mean_clv_historical_amount,
+        {{ round_to_cents('rated.mean_clv_predicted') }} as mean_clv_predicted_12m_amount,
+        {{ round_to_cents('rated.mean_clv_historical') }} as mean_clv_historical_amount,
         cast(nps_value.promoter_detractor_value_ratio as double)
             as promoter_detractor_value_ratio,
-        cast(nps_value.revenue_at_risk as decimal(18, 2)) as revenue_at_risk_amount,
+        {{ round_to_cents('nps_value.revenue_at_risk') }} as revenue_at_risk_amount,
         {{ is_low_confidence('rated.n_complete_windows') }} as is_low_confidence,
         case
             when rated.cohort <> 'all' then cast(rated.cohort || '-01' as date)

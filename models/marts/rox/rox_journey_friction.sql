@@ -203,7 +203,7 @@ joined as (
         {{ csat_pct('survey_metrics.n_csat_satisfied', 'survey_metrics.n_csat') }} as csat_pct,
         case
             when survey_metrics.n_nps > 0
-                then 100.0 * survey_metrics.n_detractors / survey_metrics.n_nps
+                then 100.0 * cast(survey_metrics.n_detractors as double) / survey_metrics.n_nps
         end as detractor_share_pct,
         case
             when touchpoints.touchpoint_id in ({{ order_bound | join(', ') }})
@@ -216,12 +216,14 @@ joined as (
         coalesce(funnel_metrics.n_checkout_starts, 0) as n_checkout_starts,
         case
             when funnel_metrics.n_checkout_starts > 0
-                then 100.0 * funnel_metrics.n_checkouts_abandoned / funnel_metrics.n_checkout_starts
+                then 100.0 * cast(funnel_metrics.n_checkouts_abandoned as double)
+                / funnel_metrics.n_checkout_starts
         end as checkout_abandonment_pct,
         coalesce(delivery_metrics.n_deliveries, 0) as n_deliveries,
         case
             when delivery_metrics.n_deliveries > 0
-                then 100.0 * delivery_metrics.n_late_deliveries / delivery_metrics.n_deliveries
+                then 100.0 * cast(delivery_metrics.n_late_deliveries as double)
+                / delivery_metrics.n_deliveries
         end as late_delivery_pct
     from dim_touchpoints as touchpoints
     cross join all_orders
@@ -243,7 +245,7 @@ with_rates as (
     select
         *,
         case
-            when n_orders > 0 then 1000.0 * n_cases / n_orders
+            when n_orders > 0 then 1000.0 * cast(n_cases as double) / n_orders
         end as cases_per_1000_orders
     from joined
 

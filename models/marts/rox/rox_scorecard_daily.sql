@@ -240,7 +240,10 @@ final as (
                 {{ csat_pct('n_csat_satisfied' ~ sfx, 'n_csat' ~ sfx) }} as double
             ) as csat_pct{{ sfx }},
             cast(
-                case when n_ces{{ sfx }} > 0 then 1.0 * ces_score_sum{{ sfx }} / n_ces{{ sfx }} end
+                case
+                    when n_ces{{ sfx }} > 0
+                        then cast(ces_score_sum{{ sfx }} as double) / n_ces{{ sfx }}
+                end
                 as double
             ) as ces_mean{{ sfx }},
             cast(

@@ -19,7 +19,9 @@ renamed as (
         ----------  strings (PII: e-mail normalised as an identity key)
         {{ normalise_email('email') }} as email,
         lower({{ clean_text(adapter.quote('language')) }}) as locale,  -- noqa: RF04
-        split_part(lower({{ clean_text(adapter.quote('language')) }}), '-', 1) as language_code,  -- noqa: RF04
+        split_part(  -- noqa: RF04
+            lower({{ clean_text(adapter.quote('language')) }}), '-', 1
+        ) as language_code,
         lower({{ clean_text('device') }}) as device,
 
         ----------  timestamps (raw text kept for the quarantine reason)
