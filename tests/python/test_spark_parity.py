@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.dbt import PROJECT_DIR, run_dbt
+from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,10 @@ def _compare(relation: str, key: list[str] | None, duck: pd.DataFrame, spark: pd
         return problems
     for col in cols:
         d, s = duck[col], spark[col]
-        if pd.api.types.is_numeric_dtype(d) and pd.api.types.is_numeric_dtype(s) and not (
-            pd.api.types.is_bool_dtype(d) or pd.api.types.is_bool_dtype(s)
+        if (
+            pd.api.types.is_numeric_dtype(d)
+            and pd.api.types.is_numeric_dtype(s)
+            and not (pd.api.types.is_bool_dtype(d) or pd.api.types.is_bool_dtype(s))
         ):
             dv, sv = d.to_numpy(dtype="float64"), s.to_numpy(dtype="float64")
             same = np.isclose(dv, sv, rtol=REL_TOL, atol=ABS_TOL, equal_nan=True)
@@ -213,9 +215,14 @@ def test_every_bi_mart_is_built_on_both_engines(parity: ParityBuilds) -> None:
     marts = _bi_marts(parity.manifest)
     assert {"core.fct_customer", "core.fct_orders", "quality.quality_quarantine_summary"} <= set(marts)
     with duckdb.connect(str(parity.duckdb_warehouse), read_only=True) as con:
-        built = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+        built = {
+            f"{s}.{t}"
+            for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        }
     assert set(marts) <= built, f"missing on DuckDB: {sorted(set(marts) - built)}"
-    spark_built = {f"{p.parent.name.removesuffix('.db')}.{p.name}" for p in parity.spark_warehouse_dir.glob("*.db/*")}
+    spark_built = {
+        f"{p.parent.name.removesuffix('.db')}.{p.name}" for p in parity.spark_warehouse_dir.glob("*.db/*")
+    }
     assert set(marts) <= spark_built, f"missing on Spark: {sorted(set(marts) - spark_built)}"
 
 

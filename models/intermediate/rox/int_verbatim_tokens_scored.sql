@@ -1,3 +1,6 @@
+{#- A table, not a view: on Spark every read of the view re-planned the regex tokeniser (5-30 s a read). -#}
+{{ config(materialized='table') }}
+
 {#-
     One row per lexicon match in a comment (response_id, question_id, clause_position,
     token_position): the term, its theme and its sentiment weight after negation. The comment is cut

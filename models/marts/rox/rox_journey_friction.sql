@@ -216,14 +216,18 @@ joined as (
         coalesce(funnel_metrics.n_checkout_starts, 0) as n_checkout_starts,
         case
             when funnel_metrics.n_checkout_starts > 0
-                then 100.0 * cast(funnel_metrics.n_checkouts_abandoned as double)
-                / funnel_metrics.n_checkout_starts
+                then (
+                    100.0 * cast(funnel_metrics.n_checkouts_abandoned as double)
+                    / funnel_metrics.n_checkout_starts
+                )
         end as checkout_abandonment_pct,
         coalesce(delivery_metrics.n_deliveries, 0) as n_deliveries,
         case
             when delivery_metrics.n_deliveries > 0
-                then 100.0 * cast(delivery_metrics.n_late_deliveries as double)
-                / delivery_metrics.n_deliveries
+                then (
+                    100.0 * cast(delivery_metrics.n_late_deliveries as double)
+                    / delivery_metrics.n_deliveries
+                )
         end as late_delivery_pct
     from dim_touchpoints as touchpoints
     cross join all_orders

@@ -242,7 +242,7 @@ final as (
             cast(
                 case
                     when n_ces{{ sfx }} > 0
-                        then cast(ces_score_sum{{ sfx }} as double) / n_ces{{ sfx }}
+                        then cast(ces_score_sum{{ sfx }} as double) / n_ces{{ sfx }}  -- noqa: LT02
                 end
                 as double
             ) as ces_mean{{ sfx }},
