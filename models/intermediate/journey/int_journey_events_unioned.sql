@@ -1,5 +1,5 @@
-{#- A table, not a view: fct_journey_events and five tests read it, and on Spark every read of the view
-    re-planned the union of six sources (about 5 s a read). -#}
+{#- A table, not a view: fct_journey_events and five tests read it, and on Spark every read of
+    the view re-planned the union of six sources (about 5 s a read). -#}
 {{ config(materialized='table') }}
 
 {#-

@@ -1,4 +1,5 @@
-{#- A table, not a view: on Spark every read of the view re-planned the regex tokeniser (5-30 s a read). -#}
+{#- A table, not a view: on Spark every read of the view re-planned the regex tokeniser
+    (5-30 s a read). -#}
 {{ config(materialized='table') }}
 
 {#-
