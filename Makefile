@@ -10,7 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest docs bench clean
+.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-spark clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,14 +48,28 @@ lint-sql:  # compiles against an empty landing zone: read_source() then yields t
 	mkdir -p build
 	RAW_ROOT=build/lint_raw INSIGHT_WAREHOUSE=build/lint.duckdb $(BIN)/sqlfluff lint models tests --processes 2
 
-pytest:  # the Spark parity test runs apart (make test-spark): see README, "Running on Spark"
-	$(BIN)/pytest -q tests/python --ignore=tests/python/test_spark_parity.py
+# The Spark tests (a full dbt build on spark_local, a slice over a Spark Thrift Server: mostly JVM and query
+# planning time) run beside the DuckDB suite as a second make job; each job's lines are kept whole and
+# either one failing fails `make test`.
+SPARK_TESTS := tests/python/test_spark_parity.py tests/python/test_spark_cluster.py
 
-test-spark: setup  ## only the DuckDB-vs-Spark parity test (a full dbt build on both engines)
-	$(BIN)/pytest -q tests/python/test_spark_parity.py
+pytest:
+	$(MAKE) --no-print-directory -j2 --output-sync=line pytest-duckdb pytest-spark
 
-bench: setup  ## benchmarks (ratios printed; see bench/README.md)
+pytest-duckdb:
+	$(BIN)/pytest -q -p no:cacheprovider tests/python $(addprefix --ignore=,$(SPARK_TESTS))
+
+pytest-spark:
+	$(BIN)/pytest -q -p no:cacheprovider -o log_cli=true --log-cli-level=INFO \
+		--log-cli-format='%(asctime)s spark-tests %(name)s: %(message)s' --log-cli-date-format=%H:%M:%S $(SPARK_TESTS)
+
+test-spark: setup pytest-spark  ## only the Spark tests: DuckDB-vs-Spark parity and the spark_cluster target over Thrift
+
+bench: setup  ## benchmarks: generator and DuckDB build/gates, xs vs s (ratios printed)
 	$(BIN)/python bench/run.py
+
+bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 25 min)
+	$(BIN)/python bench/spark_vs_duckdb.py
 
 clean:  ## remove generated data, warehouses and build output (keeps the venv)
 	rm -rf data warehouse build target logs

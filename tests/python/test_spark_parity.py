@@ -20,13 +20,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 import pytest
+from engine_compare import bi_marts, compare, key_columns, read_duckdb, read_spark
 
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
@@ -37,9 +35,8 @@ log = logging.getLogger(__name__)
 PARITY_DAYS = 45
 PARITY_SEED = 11
 BAD_RATE = 0.02
-BI_SCHEMAS = ("core", "rox", "quality")
-ABS_TOL = 1e-6
-REL_TOL = 1e-9
+# about 9 minutes alone, 12-13 beside the DuckDB suite (make test runs both at once); a hung JVM fails here
+SPARK_TIMEOUT_S = 1800
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
@@ -58,6 +55,8 @@ class ParityBuilds:
 _SPARK_BUILD = """
 import json, sys
 from pathlib import Path
+from engine_compare import bi_marts, compare, key_columns, read_duckdb, read_spark
+
 from insight_engine.dbt import run_dbt
 raw, work = Path(sys.argv[1]), Path(sys.argv[2])
 res = run_dbt(
@@ -66,7 +65,7 @@ res = run_dbt(
     warehouse=work / "unused.duckdb",
     target_path=work / "target",
     target="spark_local",
-    extra_env={"SPARK_BUILD_DIR": str(work / "spark")},
+    extra_env={"SPARK_BUILD_DIR": str(work / "spark"), "DBT_LOG_PATH": str(work / "logs")},
 )
 (work / "result.json").write_text(json.dumps({"success": res.success, "failures": res.failures}))
 """
@@ -76,6 +75,7 @@ res = run_dbt(
 def parity(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
     work = tmp_path_factory.mktemp("spark_parity")
     raw = work / "raw"
+    log.info("generating xs/%s days (seed %s) in %s", PARITY_DAYS, PARITY_SEED, raw)
     generate(raw, scale="xs", seed=PARITY_SEED, days=PARITY_DAYS, bad_rate=BAD_RATE)
     seconds: dict[str, float] = {}
 
@@ -83,10 +83,12 @@ def parity(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
     duck = run_dbt(["build"], raw_root=raw, warehouse=work / "duck.duckdb", target_path=work / "duck_target")
     seconds["duckdb"] = time.perf_counter() - t
     assert duck.success, f"dbt build on DuckDB failed: {duck.failures}"
+    log.info("dbt build on DuckDB passed in %.0f s", seconds["duckdb"])
 
     spark_work = work / "spark_build"
     spark_work.mkdir()
     env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
+    log.info("dbt build on Spark (spark_local) started; its log: %s", spark_work / "logs" / "dbt.log")
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _SPARK_BUILD, str(raw), str(spark_work)],
@@ -94,10 +96,10 @@ def parity(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=SPARK_TIMEOUT_S,
     )
     seconds["spark"] = time.perf_counter() - t
-    log.info("build seconds at xs/%s days: %s", PARITY_DAYS, seconds)
+    log.info("Spark build process ended in %.0f s (exit %s)", seconds["spark"], proc.returncode)
     result_file = spark_work / "result.json"
     assert result_file.exists(), f"Spark build crashed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     result = json.loads(result_file.read_text())
@@ -111,108 +113,8 @@ def parity(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
     )
 
 
-def _bi_marts(manifest: dict) -> dict[str, dict]:
-    """Tables in the BI schemas, by `schema.name`."""
-    return {
-        f"{n['schema']}.{n['name']}": n
-        for n in manifest["nodes"].values()
-        if n["resource_type"] == "model"
-        and n["schema"] in BI_SCHEMAS
-        and n["config"]["materialized"] in ("table", "incremental")
-    }
-
-
-def _key_columns(manifest: dict, node: dict) -> list[str] | None:
-    """The columns a `unique` or `unique_combination_of_columns` test says identify a row."""
-    for test in manifest["nodes"].values():
-        if test["resource_type"] != "test" or test.get("attached_node") != node["unique_id"]:
-            continue
-        meta = test.get("test_metadata") or {}
-        kwargs = meta.get("kwargs") or {}
-        if meta.get("name") == "unique" and kwargs.get("column_name"):
-            return [kwargs["column_name"]]
-        if meta.get("name") == "unique_combination_of_columns":
-            cols = kwargs.get("combination_of_columns")
-            if cols:
-                return list(cols)
-    return None
-
-
-def _normalise(df: pd.DataFrame) -> pd.DataFrame:
-    """Decimals -> float, timestamps -> naive UTC, so both engines' frames compare column by column."""
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif s.dtype == object and s.map(lambda v: isinstance(v, Decimal)).any():
-            out[col] = s.map(lambda v: float(v) if v is not None else np.nan).astype("float64")
-    return out
-
-
-def _read_duckdb(warehouse: Path, relation: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        return _normalise(con.execute(f"select * from {relation}").df())
-
-
-def _read_spark(warehouse_dir: Path, relation: str) -> pd.DataFrame:
-    schema, name = relation.split(".")
-    folder = warehouse_dir / f"{schema}.db" / name
-    files = sorted(folder.rglob("*.parquet"))
-    assert files, f"no Parquet files for {relation} under {folder}"
-    with duckdb.connect() as con:
-        con.execute("set TimeZone = 'UTC'")
-        df = con.execute(f"select * from read_parquet({[str(f) for f in files]!r})").df()
-    return _normalise(df)
-
-
-def _compare(relation: str, key: list[str] | None, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str]:
-    problems: list[str] = []
-    if list(duck.columns) != list(spark.columns):
-        return [f"{relation}: columns differ: duckdb {list(duck.columns)} vs spark {list(spark.columns)}"]
-    if len(duck) != len(spark):
-        problems.append(f"{relation}: {len(duck)} rows on DuckDB, {len(spark)} on Spark")
-    cols = list(duck.columns)
-    if key:
-        dk = set(map(tuple, duck[key].astype(str).to_numpy()))
-        sk = set(map(tuple, spark[key].astype(str).to_numpy()))
-        if dk != sk:
-            only_d, only_s = sorted(dk - sk)[:3], sorted(sk - dk)[:3]
-            problems.append(f"{relation}: key sets differ; only DuckDB {only_d}, only Spark {only_s}")
-            return problems
-        duck = duck.sort_values(key).reset_index(drop=True)
-        spark = spark.sort_values(key).reset_index(drop=True)
-    else:
-        order = [c for c in cols if not pd.api.types.is_float_dtype(duck[c])] or cols
-        duck = duck.sort_values(order, na_position="last").reset_index(drop=True)
-        spark = spark.sort_values(order, na_position="last").reset_index(drop=True)
-    if problems:
-        return problems
-    for col in cols:
-        d, s = duck[col], spark[col]
-        if (
-            pd.api.types.is_numeric_dtype(d)
-            and pd.api.types.is_numeric_dtype(s)
-            and not (pd.api.types.is_bool_dtype(d) or pd.api.types.is_bool_dtype(s))
-        ):
-            dv, sv = d.to_numpy(dtype="float64"), s.to_numpy(dtype="float64")
-            same = np.isclose(dv, sv, rtol=REL_TOL, atol=ABS_TOL, equal_nan=True)
-        else:
-            dn, sn = d.isna().to_numpy(), s.isna().to_numpy()
-            same = (dn & sn) | (~dn & ~sn & (d.astype(str).to_numpy() == s.astype(str).to_numpy()))
-        if not same.all():
-            i = int(np.flatnonzero(~same)[0])
-            where = {k: duck.loc[i, k] for k in key} if key else f"row {i}"
-            problems.append(
-                f"{relation}.{col}: {int((~same).sum())} of {len(same)} rows differ, "
-                f"e.g. at {where}: duckdb {d.iloc[i]!r} vs spark {s.iloc[i]!r}"
-            )
-    return problems
-
-
 def test_every_bi_mart_is_built_on_both_engines(parity: ParityBuilds) -> None:
-    marts = _bi_marts(parity.manifest)
+    marts = bi_marts(parity.manifest)
     assert {"core.fct_customer", "core.fct_orders", "quality.quality_quarantine_summary"} <= set(marts)
     with duckdb.connect(str(parity.duckdb_warehouse), read_only=True) as con:
         built = {
@@ -228,11 +130,11 @@ def test_every_bi_mart_is_built_on_both_engines(parity: ParityBuilds) -> None:
 
 def test_bi_marts_have_the_same_rows_and_numbers_on_duckdb_and_spark(parity: ParityBuilds) -> None:
     problems: list[str] = []
-    for relation, node in sorted(_bi_marts(parity.manifest).items()):
-        key = _key_columns(parity.manifest, node)
-        duck = _read_duckdb(parity.duckdb_warehouse, relation)
-        spark = _read_spark(parity.spark_warehouse_dir, relation)
-        problems += _compare(relation, key, duck, spark)
+    for relation, node in sorted(bi_marts(parity.manifest).items()):
+        key = key_columns(parity.manifest, node)
+        duck = read_duckdb(parity.duckdb_warehouse, relation)
+        spark = read_spark(parity.spark_warehouse_dir, relation)
+        problems += compare(relation, key, duck, spark)
     assert not problems, "DuckDB and Spark marts differ:\n  " + "\n  ".join(problems)
 
 
