@@ -55,8 +55,6 @@ class ParityBuilds:
 _SPARK_BUILD = """
 import json, sys
 from pathlib import Path
-from engine_compare import bi_marts, compare, key_columns, read_duckdb, read_spark
-
 from insight_engine.dbt import run_dbt
 raw, work = Path(sys.argv[1]), Path(sys.argv[2])
 res = run_dbt(
