@@ -37,9 +37,7 @@ checked as (
         renamed.*,
         case
             when renamed.shop_customer_id is null then 'null_id'
-            when renamed.created_at_raw is null then 'missing_timestamp'
-            when renamed.created_at is null then 'unparseable_timestamp'
-            when renamed.created_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('created_at') }}
         end as row_reason
 
     from renamed

@@ -52,17 +52,12 @@ checked as (
         renamed.*,
         case
             when renamed.order_id is null then 'null_id'
-            when renamed.ordered_at_raw is null then 'missing_timestamp'
-            when renamed.ordered_at is null
-                or (
-                    renamed.promised_delivery_at_raw is not null
-                    and renamed.promised_delivery_at is null
-                )
-                or (renamed.delivered_at_raw is not null and renamed.delivered_at is null)
-                then 'unparseable_timestamp'
-            when renamed.ordered_at > renamed._loaded_at
-                or renamed.delivered_at > renamed._loaded_at
-                then 'future_timestamp'
+            -- a promised delivery lies in the future by nature: parsed, not compared with the load
+            {{ timestamp_row_reasons(
+                'ordered_at',
+                optional=['promised_delivery_at', 'delivered_at'],
+                not_after_load=['delivered_at'],
+            ) }}
             when currencies.currency_code is null then 'unknown_currency'
         end as row_reason
 

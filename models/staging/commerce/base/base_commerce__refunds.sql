@@ -40,9 +40,7 @@ checked as (
         renamed.*,
         case
             when renamed.refund_id is null then 'null_id'
-            when renamed.refunded_at_raw is null then 'missing_timestamp'
-            when renamed.refunded_at is null then 'unparseable_timestamp'
-            when renamed.refunded_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('refunded_at') }}
         end as row_reason
 
     from renamed

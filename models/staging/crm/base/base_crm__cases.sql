@@ -48,16 +48,13 @@ checked as (
         renamed.*,
         case
             when renamed.case_id is null then 'null_id'
-            when renamed.opened_at_raw is null then 'missing_timestamp'
-            when renamed.opened_at is null
-                or (renamed.first_response_at_raw is not null and renamed.first_response_at is null)
-                or (renamed.closed_at_raw is not null and renamed.closed_at is null)
-                then 'unparseable_timestamp'
-            -- first_response_at is not checked: the open version of a case already carries it,
-            -- sometimes hours after its own load (see DECISIONLOG.md)
-            when renamed.opened_at > renamed._loaded_at
-                or renamed.closed_at > renamed._loaded_at
-                then 'future_timestamp'
+            -- first_response_at is not compared with the load: the open version of a case already
+            -- carries it, sometimes hours after its own load (see DECISIONLOG.md)
+            {{ timestamp_row_reasons(
+                'opened_at',
+                optional=['first_response_at', 'closed_at'],
+                not_after_load=['closed_at'],
+            ) }}
         end as row_reason
 
     from renamed

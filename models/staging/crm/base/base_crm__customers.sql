@@ -61,13 +61,9 @@ checked as (
         renamed.*,
         case
             when renamed.crm_customer_id is null then 'null_id'
-            when renamed.created_at_raw is null then 'missing_timestamp'
-            when renamed.created_at is null
-                or (renamed.updated_at_raw is not null and renamed.updated_at is null)
-                then 'unparseable_timestamp'
-            when renamed.created_at > renamed._loaded_at
-                or renamed.updated_at > renamed._loaded_at
-                then 'future_timestamp'
+            {{ timestamp_row_reasons(
+                'created_at', optional=['updated_at'], not_after_load=['updated_at']
+            ) }}
         end as row_reason
 
     from renamed

@@ -40,9 +40,7 @@ checked as (
         renamed.*,
         case
             when renamed.interaction_id is null then 'null_id'
-            when renamed.occurred_at_raw is null then 'missing_timestamp'
-            when renamed.occurred_at is null then 'unparseable_timestamp'
-            when renamed.occurred_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('occurred_at') }}
         end as row_reason
 
     from renamed

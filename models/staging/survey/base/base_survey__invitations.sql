@@ -43,9 +43,7 @@ checked as (
         renamed.*,
         case
             when renamed.invitation_id is null then 'null_id'
-            when renamed.sent_at_raw is null then 'missing_timestamp'
-            when renamed.sent_at is null then 'unparseable_timestamp'
-            when renamed.sent_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('sent_at') }}
         end as row_reason
 
     from renamed

@@ -42,9 +42,7 @@ checked as (
         renamed.*,
         case
             when renamed.response_id is null then 'null_id'
-            when renamed.submitted_at_raw is null then 'missing_timestamp'
-            when renamed.submitted_at is null then 'unparseable_timestamp'
-            when renamed.submitted_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('submitted_at') }}
         end as row_reason
 
     from renamed

@@ -41,9 +41,7 @@ checked as (
         renamed.*,
         case
             when renamed.event_id is null then 'null_id'
-            when renamed.occurred_at_raw is null then 'missing_timestamp'
-            when renamed.occurred_at is null then 'unparseable_timestamp'
-            when renamed.occurred_at > renamed._loaded_at then 'future_timestamp'
+            {{ timestamp_row_reasons('occurred_at') }}
             when renamed.event_type is null
                 or renamed.event_type not in (
                     'page_view', 'product_view', 'add_to_cart', 'checkout_start',

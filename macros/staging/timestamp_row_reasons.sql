@@ -1,0 +1,24 @@
+{#-
+    The quarantine rule for a row's timestamps, as `when ... then '<reason>'` branches of a base
+    model's `row_reason` case (the model puts its id check before them and its own checks after):
+
+    * `missing_timestamp`: the row's defining time (`event_at`) is absent;
+    * `unparseable_timestamp`: it, or any of `optional` that is present, does not parse;
+    * `future_timestamp`: it, or any of `not_after_load`, is later than the load that delivered the row.
+
+    Every column `c` comes in two forms from the model's `renamed` CTE: `c_raw` (the trimmed text)
+    and `c` (parsed to UTC).
+-#}
+{% macro timestamp_row_reasons(event_at, optional=[], not_after_load=[]) -%}
+    when renamed.{{ event_at }}_raw is null then 'missing_timestamp'
+            when renamed.{{ event_at }} is null
+                {%- for column in optional %}
+                or (renamed.{{ column }}_raw is not null and renamed.{{ column }} is null)
+                {%- endfor %}
+                then 'unparseable_timestamp'
+            when renamed.{{ event_at }} > renamed._loaded_at
+                {%- for column in not_after_load %}
+                or renamed.{{ column }} > renamed._loaded_at
+                {%- endfor %}
+                then 'future_timestamp'
+{%- endmacro %}
