@@ -127,18 +127,33 @@ warehouse_option = click.option(
 @raw_root_option
 @warehouse_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-def build(raw_root: Path, warehouse_dir: Path, full_refresh: bool) -> None:
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "spark_local", "spark_cluster"]),
+    default="duckdb",
+    show_default=True,
+    envvar="DBT_TARGET",
+    help="profiles.yml output. Spark targets build and test the warehouse; gates and publish are DuckDB's.",
+)
+def build(raw_root: Path, warehouse_dir: Path, full_refresh: bool, target: str) -> None:
     """dbt build (models, seeds, snapshots and every dbt test) into the build warehouse."""
     paths = _paths(raw_root, warehouse_dir)
+    if target.startswith("spark") and not raw_root.exists():
+        raise click.ClickException(
+            f"--raw-root {raw_root} does not exist. For a landing zone on object storage (s3a://, abfss://, "
+            "dbfs:/) run dbt directly with RAW_ROOT set (README, 'Running on Spark')."
+        )
     res = run_dbt(
         ["build"] + (["--full-refresh"] if full_refresh else []),
         raw_root=raw_root,
         warehouse=paths.build_warehouse,
         target_path=paths.target_path,
+        target=target,
     )
     if not res.success:
         raise click.ClickException("dbt build failed:\n  " + "\n  ".join(res.failures[:20]))
-    click.echo(f"built {paths.build_warehouse}: {res.counts}")
+    where = paths.build_warehouse if target == "duckdb" else f"target {target}"
+    click.echo(f"built {where}: {res.counts}")
 
 
 @main.command()

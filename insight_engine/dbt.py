@@ -56,7 +56,7 @@ def _release_duckdb() -> None:
 def run_dbt(
     args: list[str],
     *,
-    raw_root: Path,
+    raw_root: Path | str,
     warehouse: Path,
     target_path: Path | None = None,
     target: str = "duckdb",
@@ -66,10 +66,13 @@ def run_dbt(
 
     ``target`` is a profiles.yml output: ``duckdb`` (default), ``spark_local`` or ``spark_cluster``. Spark
     reads the landing zone as path relations, so RAW_ROOT is passed absolute; ``spark_local`` keeps its
-    warehouse and Derby metastore under SPARK_BUILD_DIR (default ``<project>/build/spark``).
+    warehouse and Derby metastore under SPARK_BUILD_DIR (default ``<project>/build/spark``). A ``raw_root``
+    string with a scheme (``s3a://...``, ``dbfs:/...``) is passed to Spark as it is.
     """
+    raw = str(raw_root)
+    is_url = isinstance(raw_root, str) and ("://" in raw or raw.startswith("dbfs:"))
     env = {
-        "RAW_ROOT": str(Path(raw_root).resolve()),
+        "RAW_ROOT": raw if is_url else str(Path(raw_root).resolve()),
         "INSIGHT_WAREHOUSE": str(Path(warehouse).resolve()),
         "DBT_TARGET": target,
         "TZ": "UTC",
