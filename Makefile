@@ -49,19 +49,22 @@ lint-sql:  # compiles against an empty landing zone: read_source() then yields t
 	RAW_ROOT=build/lint_raw INSIGHT_WAREHOUSE=build/lint.duckdb $(BIN)/sqlfluff lint models tests --processes 2
 
 # The Spark tests (a full dbt build on spark_local, a slice over a Spark Thrift Server: mostly JVM and query
-# planning time) run beside the DuckDB suite as a second make job; each job's lines are kept whole and
-# either one failing fails `make test`.
+# planning time) run beside the DuckDB suite as a second make job. Each job's lines carry its name and show
+# as they come (make's --output-sync would hold a job's output until it ends); pipefail keeps pytest's exit
+# status, so either job failing fails `make test`.
 SPARK_TESTS := tests/python/test_spark_parity.py tests/python/test_spark_cluster.py
 
 pytest:
-	$(MAKE) --no-print-directory -j2 --output-sync=line pytest-duckdb pytest-spark
+	$(MAKE) --no-print-directory -j2 pytest-duckdb pytest-spark
 
 pytest-duckdb:
-	$(BIN)/pytest -q -p no:cacheprovider tests/python $(addprefix --ignore=,$(SPARK_TESTS))
+	set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider tests/python \
+		$(addprefix --ignore=,$(SPARK_TESTS)) 2>&1 | sed -u 's/^/[duckdb] /'
 
 pytest-spark:
-	$(BIN)/pytest -q -p no:cacheprovider -o log_cli=true --log-cli-level=INFO \
-		--log-cli-format='%(asctime)s spark-tests %(name)s: %(message)s' --log-cli-date-format=%H:%M:%S $(SPARK_TESTS)
+	set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider -o log_cli=true \
+		--log-cli-level=INFO --log-cli-format='%(asctime)s %(name)s: %(message)s' \
+		--log-cli-date-format=%H:%M:%S $(SPARK_TESTS) 2>&1 | sed -u 's/^/[spark] /'
 
 test-spark: setup pytest-spark  ## only the Spark tests: DuckDB-vs-Spark parity and the spark_cluster target over Thrift
 

@@ -47,6 +47,12 @@ def node_seconds(target: Path) -> dict[str, float]:
     return dict(out)
 
 
+def slowest(target: Path, n: int = 8) -> list[tuple[str, float]]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: -r["execution_time"])[:n]
+    return [(r["unique_id"].split(".", 2)[-1][:60], r["execution_time"]) for r in ranked]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,6 +101,7 @@ def main() -> None:
 
         duck_nodes = node_seconds(work / "duck_target")
         spark_nodes = node_seconds(spark_work / "target")
+        slow = {"DuckDB": slowest(work / "duck_target"), "Spark": slowest(spark_work / "target")}
 
     print(f"\nlanding zone: scale {args.scale}, {gen.total_rows:,} rows; dbt {' '.join(dbt_args)}")
     print(f"{'':<22}{'DuckDB':>10}{'Spark':>10}{'Spark/DuckDB':>14}")
@@ -103,6 +110,10 @@ def main() -> None:
         d, s = duck_nodes.get(kind, 0.0), spark_nodes.get(kind, 0.0)
         ratio = f"{s / d:>14.2f}" if d > 0 else f"{'-':>14}"
         print(f"{'node s, ' + kind:<22}{d:>10.1f}{s:>10.1f}{ratio}")
+    for engine, nodes in slow.items():
+        print(f"\nslowest nodes on {engine}:")
+        for name, seconds in nodes:
+            print(f"  {seconds:8.1f} s  {name}")
 
 
 if __name__ == "__main__":
