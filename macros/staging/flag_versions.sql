@@ -8,6 +8,10 @@
       in quarantine so that raw = clean + quarantined holds row for row).
 
     Ties inside one load are broken by the columns in `order_by` so reruns pick the same row.
+    The ranks are only given where they decide something (null otherwise): `_copy_rank` for rows without
+    a row-level defect, `_version_rank` for rows that are neither defective nor a copy. A rank among rows
+    already quarantined would number ties arbitrarily, and an incremental run that reads only some of a
+    key's defective rows would number them differently from a full refresh.
 -#}
 {% macro flag_versions(relation, key_columns, order_by=none) -%}
     {%- set keys = key_columns | join(', ') -%}
@@ -22,10 +26,12 @@
         from (
             select
                 *,
-                row_number() over (
-                    partition by {{ keys }}, row_level_reason is null
-                    order by _loaded_at desc, {{ tiebreak }}
-                ) as _version_rank
+                case when row_level_reason is null then
+                    row_number() over (
+                        partition by {{ keys }}, row_level_reason is null
+                        order by _loaded_at desc, {{ tiebreak }}
+                    )
+                end as _version_rank
             from (
                 select
                     *,
@@ -36,10 +42,12 @@
                 from (
                     select
                         *,
-                        row_number() over (
-                            partition by {{ keys }}, _loaded_at, row_reason is null
-                            order by {{ tiebreak }}
-                        ) as _copy_rank
+                        case when row_reason is null then
+                            row_number() over (
+                                partition by {{ keys }}, _loaded_at, row_reason is null
+                                order by {{ tiebreak }}
+                            )
+                        end as _copy_rank
                     from {{ relation }}
                 ) as copies
             ) as with_duplicates
