@@ -10,10 +10,10 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-spark clean
+.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.lock requirements-reader.lock pyproject.toml
 	@echo "==> creating $(VENV) from requirements.lock with $(PYTHON)"
@@ -29,7 +29,7 @@ setup: $(VENV)/.installed  ## create the virtual environment from the lock file
 
 demo: setup  ## generate scale-s data, build, gate and publish the warehouse, then say where it is
 	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --out $(RAW_ROOT)
-	$(BIN)/insight-engine run --raw-root $(RAW_ROOT)
+	$(BIN)/insight-engine run --full-refresh --raw-root $(RAW_ROOT)  # fresh sample data: no increment to keep
 	$(BIN)/dbt docs generate --quiet --target-path target/docs
 	@echo
 	@echo "serving warehouse (BI reads this): $(CURDIR)/warehouse/serving.duckdb"
@@ -70,6 +70,9 @@ test-spark: setup pytest-spark  ## only the Spark tests: DuckDB-vs-Spark parity 
 
 bench: setup  ## benchmarks: generator and DuckDB build/gates, xs vs s (ratios printed)
 	$(BIN)/python bench/run.py
+
+bench-incremental: setup  ## benchmark: a daily incremental run of the web-event chain vs a full refresh (scale s)
+	$(BIN)/python bench/incremental.py
 
 bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 25 min)
 	$(BIN)/python bench/spark_vs_duckdb.py

@@ -71,7 +71,10 @@ def read_spark(warehouse_dir: Path, relation: str) -> pd.DataFrame:
     assert files, f"no Parquet files for {relation} under {folder}"
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        df = con.execute(f"select * from read_parquet({[str(f) for f in files]!r})").df()
+        # a partitioned table keeps its partition column in the folder names (load_date=...)
+        df = con.execute(
+            f"select * from read_parquet({[str(f) for f in files]!r}, hive_partitioning = true)"
+        ).df()
     return normalise(df)
 
 

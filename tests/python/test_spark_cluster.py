@@ -8,7 +8,8 @@ environment variables profiles.yml documents (SPARK_METHOD, SPARK_HOST, SPARK_PO
 A full build over Thrift costs as much as the parity test again (16 min here), so this test builds the
 slice that reads every landing table: two seeds, the 14 base -> staging + quarantine chains with their
 tests, and one contracted mart (`quality_quarantine_summary`), which must equal DuckDB's and the planted
-defects.
+defects. A second test runs the incremental scenario of test_incremental.py (two daily deliveries)
+over Thrift, where loads are replaced with insert_overwrite, against DuckDB's full refresh.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import pytest
 from engine_compare import compare, read_duckdb, read_spark
+from incremental_scenario import SELECT as INCREMENTAL_SELECT
+from incremental_scenario import make_deliveries
 
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
@@ -173,3 +176,46 @@ def test_cluster_target_builds_over_thrift_and_matches_duckdb(
     )
     planted = {(*key.split("."), kind): n for key, kinds in gen.bad.items() for kind, n in kinds.items() if n}
     assert {k: int(v) for k, v in got.items()} == planted
+
+
+def test_incremental_runs_over_thrift_equal_a_full_refresh_on_duckdb(
+    thrift_server: tuple[int, Path], tmp_path: Path
+) -> None:
+    """insert_overwrite by load on Spark: day 1 + an incremental day 2 == DuckDB's full refresh of day 2."""
+    port, spark_warehouse = thrift_server
+    day1, day2 = make_deliveries(tmp_path / "deliveries")
+    cluster_env = {
+        "SPARK_METHOD": "thrift",
+        "SPARK_HOST": "127.0.0.1",
+        "SPARK_PORT": str(port),
+        "SPARK_THREADS": "2",
+        "DBT_LOG_PATH": str(tmp_path / "spark_logs"),
+    }
+    # day 1 is the first load of this table (--full-refresh: the slice test above built it already)
+    for day, raw, refresh in (("1", day1, ["--full-refresh"]), ("2", day2, [])):
+        res = run_dbt(
+            ["build", *INCREMENTAL_SELECT, *refresh],
+            raw_root=raw,
+            warehouse=tmp_path / "unused.duckdb",
+            target_path=tmp_path / f"spark_target_{day}",
+            target="spark_cluster",
+            extra_env=cluster_env,
+        )
+        assert res.success, f"day {day} over Thrift failed:\n  " + "\n  ".join(res.failures[:20])
+    compiled = next((tmp_path / "spark_target_2" / "compiled").rglob("base_web__events.sql")).read_text()
+    assert "rewritten_loads" in compiled, "day 2 should have taken the incremental branch"
+
+    full = run_dbt(
+        ["build", *INCREMENTAL_SELECT],
+        raw_root=day2,
+        warehouse=tmp_path / "duck.duckdb",
+        target_path=tmp_path / "duck_target",
+    )
+    assert full.success, full.failures
+    problems: list[str] = []
+    # the tables (stg_web__events is a view, nothing on disk to read back)
+    for relation in ("staging.base_web__events", "quarantine.qrn_web__events"):
+        on_duck = read_duckdb(tmp_path / "duck.duckdb", relation)
+        on_spark = read_spark(spark_warehouse, relation)[list(on_duck.columns)]  # Spark puts partitions last
+        problems += compare(relation, None, on_duck, on_spark)
+    assert not problems, "\n".join(problems)

@@ -1,10 +1,75 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load: a run rewrites whole loads (load_date), so the result equals a full refresh.
+    The loads it rewrites: every load from `incremental_first_load_date()` on (new and recently
+    re-delivered ones), plus every older load holding an event id that those loads deliver or used to
+    hold (its rows may become, or stop being, `superseded`). Ranking a version needs every version of
+    its id, so the rows read are those of the rewritten loads plus all rows sharing their ids.
+-#}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('web', 'events') }}
+
+),
+
+{% if is_incremental() %}
+
+recent_ids as (
+
+    select {{ clean_text('landing.event_id') }} as event_id
+    from landing
+    where landing.load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+
+    union
+
+    select event_id
+    from {{ this }}
+    where load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+
+),
+
+rewritten_loads as (
+
+    select distinct load_date
+    from landing
+    where load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+
+    union
+
+    select distinct existing.load_date
+    from {{ this }} as existing
+    inner join recent_ids
+        on existing.event_id = recent_ids.event_id
+
+),
+
+rewritten_ids as (
+
+    select distinct {{ clean_text('landing.event_id') }} as event_id
+    from landing
+    inner join rewritten_loads
+        on landing.load_date = rewritten_loads.load_date
+
+),
+
+{% endif %}
+
+source as (
+
+    select landing.*
+    from landing
+    {%- if is_incremental() %}
+    left join rewritten_loads
+        on landing.load_date = rewritten_loads.load_date
+    left join rewritten_ids
+        on {{ clean_text('landing.event_id') }} = rewritten_ids.event_id
+    where rewritten_loads.load_date is not null
+        or rewritten_ids.event_id is not null
+    {%- endif %}
 
 ),
 
@@ -52,6 +117,18 @@ checked as (
 
     from renamed
 
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['event_id']) }}
+
 )
 
-select * from {{ flag_versions('checked', ['event_id']) }}
+select flagged.*
+from flagged
+{%- if is_incremental() %}
+    -- rows read only to rank their id's versions stay as they are in the table
+    inner join rewritten_loads
+        on flagged.load_date = rewritten_loads.load_date
+{%- endif %}
