@@ -74,7 +74,7 @@ bench: setup  ## benchmarks: generator and DuckDB build/gates, xs vs s (ratios p
 bench-incremental: setup  ## benchmark: a daily incremental run of the web-event chain vs a full refresh (scale s)
 	$(BIN)/python bench/incremental.py
 
-bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 25 min)
+bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 11 min)
 	$(BIN)/python bench/spark_vs_duckdb.py
 
 clean:  ## remove generated data, warehouses and build output (keeps the venv)

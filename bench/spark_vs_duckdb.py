@@ -4,7 +4,7 @@ The machine is shared and noisy, so the ratio Spark / DuckDB measured in one run
 across commits; the seconds are context. Each engine builds the same landing zone into its own folder.
 Spark runs in a subprocess, like the parity test (its JVM and embedded metastore stay out of this process).
 
-    .venv/bin/python bench/spark_vs_duckdb.py                   # scale s (540 days), about 25 minutes here
+    .venv/bin/python bench/spark_vs_duckdb.py                   # scale s (540 days), about 11 minutes here
     .venv/bin/python bench/spark_vs_duckdb.py --scale xs --days 45
     .venv/bin/python bench/spark_vs_duckdb.py --skip-unit-tests # how much of Spark's time the unit tests take
 """
