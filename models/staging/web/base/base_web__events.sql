@@ -18,17 +18,24 @@ landing as (
 
 {% if is_incremental() %}
 
+cutoff as (
+
+    select {{ incremental_first_load_date() }} as first_load_date
+    from {{ this }}
+
+),
+
 recent_ids as (
 
     select {{ clean_text('landing.event_id') }} as event_id
     from landing
-    where landing.load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+    where landing.load_date >= (select cutoff.first_load_date from cutoff)
 
     union
 
     select event_id
     from {{ this }}
-    where load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+    where load_date >= (select cutoff.first_load_date from cutoff)
 
 ),
 
@@ -36,7 +43,7 @@ rewritten_loads as (
 
     select distinct load_date
     from landing
-    where load_date >= (select {{ incremental_first_load_date() }} from {{ this }})
+    where load_date >= (select cutoff.first_load_date from cutoff)
 
     union
 
