@@ -1,53 +1,159 @@
 {#-
-    Reads a landing-zone source the way real exports need it read:
+    Reads a landing-zone table the way real exports need it read. The raw-data contract is the source's
+    YAML (`columns:` with `data_type` and `meta.required`, `meta.source_timezone` per source or table);
+    insight_engine/contract.py reads the same YAML for the raw gate and the generator.
 
-    * every column of the contract (the source's YAML `columns:` with `data_type`) comes out, in
-      contract order, cast to its contract type;
-    * a column missing from the files is filled with typed nulls (and logged), unless its
-      `meta.required` is true: then the run stops with an error naming the table and the column;
-    * a column whose files carry an incompatible type (text where a number is due) stops the run;
-    * a table with no files at all (no web data, no cases) reads as zero typed rows.
+    * Parquet (`*.parquet`) and CSV (`*.csv`, `*.csv.gz`: header row, UTF-8 with or without BOM, RFC 4180
+      quoting) files may both sit in a table's `load_date=YYYY-MM-DD` folders; each format is read on its
+      own, cast to the contract, and the two are unioned.
+    * Every contract column comes out, in contract order, as its contract type, whatever compatible type
+      the file carries (integer ids, decimal amounts, 0/1 or 'true' booleans, numeric text ...): the cast
+      rules are `landing_value` (macros/staging/landing_casts.sql). A value that cannot be cast is null
+      and its column is named in `_uncastable_columns` (the base model quarantines the row as
+      `uncastable_value`); an unparseable timestamp is told by `<column>_raw` instead.
+    * Timestamp columns come out in UTC, parsed from any documented form (`parse_timestamp_utc`), with
+      their text beside them as `<column>_raw` (the base models tell missing from unparseable).
+    * A column missing from the files is typed nulls (logged), unless `meta.required`: then the run stops
+      with an error naming table, column and folder. A table with no files reads as zero typed rows.
+    * `_loaded_at` may be absent (real exports rarely carry it): then the end of the load day is used.
 
     `source()` is still called, so lineage, freshness and docs see the dependency.
 -#}
 {% macro read_source(source_name, table_name) -%}
-    {{ return(adapter.dispatch('read_source', 'insight_engine')(source_name, table_name)) }}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        {{- return(relation) -}}
+    {%- endif -%}
+    {%- set columns = contract_columns(source_name, table_name) -%}
+    {%- set zone = source_timezone(source_name, table_name) -%}
+    {%- set parts = [] -%}
+    {%- for file_format in ['parquet', 'csv'] -%}
+        {%- set patterns = landing_patterns(source_name, table_name, file_format) -%}
+        {%- if patterns -%}
+            {%- set reader = landing_reader(relation, patterns, file_format) -%}
+            {%- set present = {} -%}
+            {%- for row in describe_landing_columns(reader) -%}
+                {%- do present.update({row[0] | lower: row[1]}) -%}
+            {%- endfor -%}
+            {%- do parts.append(
+                landing_select(source_name, table_name, columns, present, reader, zone, patterns)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not parts -%}
+        {{ log("read_source: no files for " ~ source_name ~ "." ~ table_name ~ " under "
+               ~ landing_folder(source_name, table_name) ~ "; reading it as an empty table", info=true) }}
+        (
+            select
+            {%- for col in columns %}
+                cast(null as {{ landing_type(col.data_type) }}) as {{ col.name }},
+                {%- if type_family(col.data_type) in ('timestamp', 'date') %}
+                cast(null as {{ dbt.type_string() }}) as {{ col.name }}_raw,
+                {%- endif %}
+            {%- endfor %}
+                cast(null as {{ dbt.type_string() }}) as _uncastable_columns,
+                cast(null as timestamp) as _loaded_at,
+                cast(null as date) as load_date
+            where false
+        )
+    {%- else -%}
+        (
+        {%- for part in parts %}
+            {{ part }}
+            {%- if not loop.last %}
+            union all
+            {%- endif %}
+        {%- endfor %}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro landing_glob(source_name, table_name) -%}
-    {#- RAW_ROOT: where the landing zone lives (absolute, or relative to the project folder). -#}
-    {{- env_var('RAW_ROOT', 'data/raw') ~ '/' ~ source_name ~ '/' ~ table_name ~ '/*/*.parquet' -}}
+{#- RAW_ROOT: where the landing zone lives (absolute, or relative to the project folder). -#}
+{% macro landing_folder(source_name, table_name) -%}
+    {{- env_var('RAW_ROOT', 'data/raw').rstrip('/') ~ '/' ~ source_name ~ '/' ~ table_name -}}
 {%- endmacro %}
 
-{#- How many landing files a table has (0: read it as an empty typed table). -#}
-{% macro landing_file_count(source_name, table_name) -%}
-    {{ return(adapter.dispatch('landing_file_count', 'insight_engine')(source_name, table_name)) }}
+{#- The file patterns of one format that match at least one file (an empty list: none). -#}
+{% macro landing_patterns(source_name, table_name, file_format) -%}
+    {%- set folder = landing_folder(source_name, table_name) -%}
+    {%- set suffixes = ['.parquet'] if file_format == 'parquet' else ['.csv', '.csv.gz'] -%}
+    {%- set found = [] -%}
+    {%- for suffix in suffixes -%}
+        {%- if landing_file_count(source_name, table_name, suffix) > 0 -%}
+            {%- do found.append(folder ~ '/*/*' ~ suffix) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}
 
-{% macro default__landing_file_count(source_name, table_name) -%}
-    {%- set glob = landing_glob(source_name, table_name) -%}
+{#- How many landing files of a table end with `suffix`. -#}
+{% macro landing_file_count(source_name, table_name, suffix='.parquet') -%}
+    {{ return(adapter.dispatch('landing_file_count', 'insight_engine')(source_name, table_name, suffix)) }}
+{%- endmacro %}
+
+{% macro default__landing_file_count(source_name, table_name, suffix) -%}
+    {%- set glob = landing_folder(source_name, table_name) ~ '/*/*' ~ suffix -%}
     {{ return(run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0]) }}
 {%- endmacro %}
 
 {#-
-    Spark: reading a path that does not exist (or holds no Parquet) is an error, and Jinja cannot catch
+    Spark: reading a path that does not exist (or holds no files) is an error, and Jinja cannot catch
     errors. So list the files with the binaryFile source over RAW_ROOT itself (which must exist), recursively
     and without partition discovery, and count those under the table's folder. Only paths are read, never
     the files' contents.
 -#}
-{% macro spark__landing_file_count(source_name, table_name) -%}
+{% macro spark__landing_file_count(source_name, table_name, suffix) -%}
     {%- set root = env_var('RAW_ROOT', 'data/raw').rstrip('/') -%}
-    {%- set view_name = 'landing_files__' ~ source_name ~ '__' ~ table_name -%}
-    {%- call statement('landing_files_' ~ source_name ~ '__' ~ table_name) -%}
+    {%- set view_name = 'landing_files__' ~ source_name ~ '__' ~ table_name ~ '__' ~ suffix.replace('.', '_') -%}
+    {%- call statement('landing_files_' ~ view_name) -%}
         create or replace temporary view {{ view_name }}
         using binaryFile
-        options (path '{{ root }}', recursiveFileLookup 'true', pathGlobFilter '*.parquet')
+        options (path '{{ root }}', recursiveFileLookup 'true', pathGlobFilter '*{{ suffix }}')
     {%- endcall -%}
     {%- set counted = run_query(
         "select count(*) from " ~ view_name
         ~ " where path like '%/" ~ source_name ~ "/" ~ table_name ~ "/%'"
     ) -%}
     {{ return(counted.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- A relation over the files of one format. -#}
+{% macro landing_reader(relation, patterns, file_format) -%}
+    {{ return(adapter.dispatch('landing_reader', 'insight_engine')(relation, patterns, file_format)) }}
+{%- endmacro %}
+
+{#-
+    CSV: every column as text (the contract casts it), '' and unquoted empty fields as null. The options
+    match CSV_READ_OPTIONS in insight_engine/contract.py, which the raw gate uses.
+-#}
+{% macro default__landing_reader(relation, patterns, file_format) -%}
+    {%- if file_format == 'parquet' -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {{ return("read_csv(['" ~ patterns | join("', '") ~ "'], " ~ landing_csv_options() ~ ")") }}
+{%- endmacro %}
+
+{% macro landing_csv_options() -%}
+    header = true, all_varchar = true, union_by_name = true, hive_partitioning = true,
+    hive_types = {'load_date': DATE}, delim = ',', quote = '"', escape = '"', strict_mode = false,
+    encoding = 'utf-8'
+{%- endmacro %}
+
+{#- Spark: a temporary view over the table's folder (partition discovery gives `load_date`). -#}
+{% macro spark__landing_reader(relation, patterns, file_format) -%}
+    {%- if file_format == 'parquet' -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set folder = patterns[0].rsplit('/', 2)[0] -%}
+    {%- set view_name = 'landing_csv__' ~ folder.rstrip('/').split('/')[-2] ~ '__' ~ folder.rstrip('/').split('/')[-1] -%}
+    {%- call statement('landing_csv_' ~ view_name) -%}
+        create or replace temporary view {{ view_name }}
+        using csv
+        options (
+            path '{{ folder }}', pathGlobFilter '*.csv*', header 'true', multiLine 'true',
+            escape '"', quote '"', encoding 'UTF-8', inferSchema 'false'
+        )
+    {%- endcall -%}
+    {{ return(view_name) }}
 {%- endmacro %}
 
 {#- The columns the landing files carry: rows of (name, type, ...). -#}
@@ -69,81 +175,94 @@
     {{- return(node.columns.values() | list) -}}
 {%- endmacro %}
 
-{% macro type_family(data_type) -%}
-    {%- set t = data_type | lower -%}
-    {%- if t.startswith('varchar') or t.startswith('string') or t == 'text' -%}{{ return('string') }}
-    {%- elif t in ('bigint', 'integer', 'int', 'smallint', 'tinyint', 'hugeint', 'ubigint', 'uinteger') -%}
-        {{ return('integer') }}
-    {%- elif t in ('double', 'float', 'real') or t.startswith('decimal') -%}{{ return('number') }}
-    {%- elif t in ('boolean', 'bool') -%}{{ return('boolean') }}
-    {%- elif t.startswith('timestamp') -%}{{ return('timestamp') }}
-    {%- elif t == 'date' -%}{{ return('date') }}
-    {%- else -%}{{ return(t) }}
+{#-
+    The IANA zone naive timestamps of a table are written in: env SOURCE_TIMEZONES
+    (`system=Zone` or `system.table=Zone`, comma-separated) wins over the table's, then the source's,
+    `meta.source_timezone`; default UTC. insight_engine/contract.py reads it the same way.
+-#}
+{% macro source_timezone(source_name, table_name) -%}
+    {%- set node = graph.sources['source.insight_engine.' ~ source_name ~ '.' ~ table_name] -%}
+    {%- set zone = {'value': node.meta.get('source_timezone') or node.source_meta.get('source_timezone') or 'UTC'} -%}
+    {%- set overrides = {} -%}
+    {%- for part in env_var('SOURCE_TIMEZONES', '').split(',') if part.strip() -%}
+        {%- set pair = part.split('=') -%}
+        {%- if pair | length != 2 -%}
+            {{ exceptions.raise_compiler_error(
+                "SOURCE_TIMEZONES: cannot read '" ~ part ~ "'; write system=Zone or system.table=Zone, "
+                ~ "comma-separated (e.g. commerce=America/Sao_Paulo)") }}
+        {%- endif -%}
+        {%- do overrides.update({pair[0].strip(): pair[1].strip()}) -%}
+    {%- endfor -%}
+    {%- do zone.update({'value': overrides.get(source_name ~ '.' ~ table_name)
+                                  or overrides.get(source_name) or zone.value}) -%}
+    {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$', zone.value) -%}
+        {{ exceptions.raise_compiler_error(
+            "Time zone '" ~ zone.value ~ "' for " ~ source_name ~ "." ~ table_name
+            ~ " is not an IANA zone name (e.g. UTC, Europe/Istanbul, America/Sao_Paulo).") }}
     {%- endif -%}
+    {{ return(zone.value) }}
 {%- endmacro %}
 
-{#- One body for every engine: the engine-specific parts are landing_file_count and
-    describe_landing_columns. -#}
-{% macro default__read_source(source_name, table_name) -%}
-    {%- set relation = source(source_name, table_name) -%}
-    {%- if not execute -%}
-        {{- return(relation) -}}
-    {%- endif -%}
-    {%- set columns = contract_columns(source_name, table_name) -%}
-    {%- set glob = landing_glob(source_name, table_name) -%}
-    {%- set n_files = landing_file_count(source_name, table_name) -%}
-    {%- if n_files == 0 -%}
-        {{ log("read_source: no files for " ~ source_name ~ "." ~ table_name ~ " under " ~ glob
-               ~ "; reading it as an empty table", info=true) }}
-        (
-            select
-            {%- for col in columns %}
-                cast(null as {{ col.data_type }}) as {{ col.name }},
-            {%- endfor %}
-                cast(null as timestamp) as _loaded_at,
-                cast(null as date) as load_date
-            where false
-        )
-    {%- else -%}
-        {%- set present = {} -%}
-        {%- for row in describe_landing_columns(relation) -%}
-            {%- do present.update({row[0] | lower: row[1]}) -%}
-        {%- endfor -%}
-        {%- for col in columns -%}
-            {%- if col.name not in present and col.meta.get('required', false) -%}
+{#- One format's files as the contract: every column cast, timestamps in UTC, `_uncastable_columns`. -#}
+{% macro landing_select(source_name, table_name, columns, present, reader, zone, patterns) -%}
+    {%- set checks = [] -%}
+    {%- for col in columns -%}
+        {%- if col.name not in present and col.meta.get('required', false) -%}
+            {{ exceptions.raise_compiler_error(
+                "Landing files for " ~ source_name ~ "." ~ table_name ~ " (" ~ patterns | join(', ')
+                ~ ") have no column '" ~ col.name ~ "', which the raw-data contract requires. Fix the "
+                ~ "export, or move the bad load_date folder aside and rerun.") }}
+        {%- elif col.name in present -%}
+            {%- if not landing_type_compatible(col.data_type, present[col.name]) -%}
                 {{ exceptions.raise_compiler_error(
-                    "Landing files for " ~ source_name ~ "." ~ table_name ~ " (" ~ glob ~ ") have no column '"
-                    ~ col.name ~ "', which the raw-data contract requires. Fix the export, or move the bad "
-                    ~ "load_date folder aside and rerun.") }}
-            {%- elif col.name in present -%}
-                {%- set want = type_family(col.data_type) -%}
-                {%- set got = type_family(present[col.name]) -%}
-                {%- set ok = want == got
-                    or (want == 'number' and got == 'integer')
-                    or (want == 'string' and got in ('timestamp', 'date')) -%}
-                {%- if not ok -%}
-                    {{ exceptions.raise_compiler_error(
-                        "Landing files for " ~ source_name ~ "." ~ table_name ~ " (" ~ glob ~ "): column '"
-                        ~ col.name ~ "' is " ~ present[col.name] ~ " but the raw-data contract says "
-                        ~ col.data_type ~ ". Fix the export, or move the bad load_date folder aside and rerun.") }}
-                {%- endif -%}
-            {%- else -%}
-                {{ log("read_source: " ~ source_name ~ "." ~ table_name ~ " has no column '" ~ col.name
-                       ~ "'; it reads as null", info=true) }}
+                    "Landing files for " ~ source_name ~ "." ~ table_name ~ " (" ~ patterns | join(', ')
+                    ~ "): column '" ~ col.name ~ "' is " ~ present[col.name] ~ ", which cannot hold a "
+                    ~ col.data_type ~ " (the raw-data contract). Fix the export, or move the bad load_date "
+                    ~ "folder aside and rerun.") }}
             {%- endif -%}
+            {#- text never fails; timestamps have their own reason (timestamp_row_reasons, from `<col>_raw`) -#}
+            {%- if type_family(col.data_type) not in ('string', 'timestamp')
+                and native_family(present[col.name]) != 'null' -%}
+                {%- do checks.append(col) -%}
+            {%- endif -%}
+        {%- else -%}
+            {{ log("read_source: " ~ source_name ~ "." ~ table_name ~ " (" ~ patterns[0] ~ ") has no column '"
+                   ~ col.name ~ "'; it reads as null", info=true) }}
+        {%- endif -%}
+    {%- endfor %}
+    select
+    {%- for col in columns %}
+        {%- if col.name in present %}
+        {{ landing_value(adapter.quote(col.name), present[col.name], col.data_type, zone) }} as {{ col.name }},
+        {%- else %}
+        cast(null as {{ landing_type(col.data_type) }}) as {{ col.name }},
+        {%- endif %}
+        {%- if type_family(col.data_type) in ('timestamp', 'date') %}
+            {%- if col.name in present %}
+        {{ clean_text(adapter.quote(col.name)) }} as {{ col.name }}_raw,
+            {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ col.name }}_raw,
+            {%- endif %}
+        {%- endif %}
+    {%- endfor %}
+        {%- if checks %}
+        nullif(concat_ws(','
+        {%- for col in checks %}
+            , case when {{ landing_value_failed(adapter.quote(col.name), present[col.name], col.data_type, zone) }}
+                then '{{ col.name }}' end
         {%- endfor %}
-        (
-            select
-            {%- for col in columns %}
-                {%- if col.name in present %}
-                cast({{ col.name }} as {{ col.data_type }}) as {{ col.name }},
-                {%- else %}
-                cast(null as {{ col.data_type }}) as {{ col.name }},
-                {%- endif %}
-            {%- endfor %}
-                cast(_loaded_at as timestamp) as _loaded_at,
-                cast(load_date as date) as load_date
-            from {{ relation }}
-        )
-    {%- endif -%}
+        ), '') as _uncastable_columns,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as _uncastable_columns,
+        {%- endif %}
+        {%- if '_loaded_at' in present %}
+        coalesce(
+            {{ landing_value('_loaded_at', present['_loaded_at'], 'timestamp', 'UTC') }},
+            {{ end_of_load_day('load_date') }}
+        ) as _loaded_at,
+        {%- else %}
+        {{ end_of_load_day('load_date') }} as _loaded_at,
+        {%- endif %}
+        cast(load_date as date) as load_date
+    from {{ reader }}
 {%- endmacro %}

@@ -4,7 +4,8 @@
 
     * `missing_timestamp`: the row's defining time (`event_at`) is absent;
     * `unparseable_timestamp`: it, or any of `optional` that is present, does not parse;
-    * `future_timestamp`: it, or any of `not_after_load`, is later than the load that delivered the row.
+    * `future_timestamp`: it, or any of `not_after_load`, is later than the load that delivered the row;
+    * `uncastable_value`: another column holds a value that cannot be read as its contract type.
 
     Every column `c` comes in two forms from the model's `renamed` CTE: `c_raw` (the trimmed text)
     and `c` (parsed to UTC).
@@ -21,4 +22,10 @@
                 or renamed.{{ column }} > renamed._loaded_at
                 {%- endfor %}
                 then 'future_timestamp'
+            {{ uncastable_row_reason() }}
+{%- endmacro %}
+
+{#- A value the export wrote that cannot be read as its contract type (read_source names the columns). -#}
+{% macro uncastable_row_reason() -%}
+    when renamed._uncastable_columns is not null then 'uncastable_value'
 {%- endmacro %}

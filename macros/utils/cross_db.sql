@@ -13,24 +13,6 @@
     regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
-{#- ISO-8601 text with an offset (or Z) -> timestamp in UTC without time zone; null when unparseable. -#}
-{% macro parse_timestamp_utc(expression) -%}
-    {{ return(adapter.dispatch('parse_timestamp_utc', 'insight_engine')(expression)) }}
-{%- endmacro %}
-
-{% macro default__parse_timestamp_utc(expression) -%}
-    timezone('UTC', try_cast({{ expression }} as timestamptz))
-{%- endmacro %}
-
-{% macro spark__parse_timestamp_utc(expression) -%}
-    try_cast({{ expression }} as timestamp)
-{%- endmacro %}
-
-{#- ISO date text -> date; null when unparseable. -#}
-{% macro parse_date(expression) -%}
-    try_cast({{ expression }} as date)
-{%- endmacro %}
-
 {#- A deterministic text key from several columns (nulls kept distinct from empty strings). -#}
 {% macro surrogate_key(columns) -%}
     md5(concat_ws('|'

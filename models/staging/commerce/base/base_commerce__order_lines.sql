@@ -37,6 +37,7 @@ renamed as (
         cast(unit_cost as decimal(18, 2)) as unit_cost_local_amount,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 
@@ -54,6 +55,7 @@ checked as (
         renamed.*,
         case
             when renamed.order_id is null or renamed.order_line_id is null then 'null_id'
+            {{ uncastable_row_reason() }}
             when arrived_orders.order_id is null then 'orphan_fk'
             when renamed.quantity < 0 then 'negative_quantity'
             when renamed.quantity is null or renamed.quantity = 0 then 'invalid_value'

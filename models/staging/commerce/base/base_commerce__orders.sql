@@ -31,14 +31,15 @@ renamed as (
         cast(coalesce(shipping_amount, 0) as decimal(18, 2)) as shipping_local_amount,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('ordered_at') }} as ordered_at_raw,
-        {{ clean_text('promised_delivery_at') }} as promised_delivery_at_raw,
-        {{ clean_text('delivered_at') }} as delivered_at_raw,
-        {{ parse_timestamp_utc(clean_text('ordered_at')) }} as ordered_at,
-        {{ parse_timestamp_utc(clean_text('promised_delivery_at')) }} as promised_delivery_at,
-        {{ parse_timestamp_utc(clean_text('delivered_at')) }} as delivered_at,
+        ordered_at_raw as ordered_at_raw,
+        promised_delivery_at_raw as promised_delivery_at_raw,
+        delivered_at_raw as delivered_at_raw,
+        ordered_at as ordered_at,
+        promised_delivery_at as promised_delivery_at,
+        delivered_at as delivered_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 

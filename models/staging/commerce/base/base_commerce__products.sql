@@ -30,6 +30,7 @@ renamed as (
         cast(unit_cost as decimal(18, 2)) as unit_cost_amount,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 
@@ -43,6 +44,7 @@ checked as (
         renamed.*,
         case
             when renamed.product_id is null then 'null_id'
+            {{ uncastable_row_reason() }}
             when currencies.currency_code is null then 'unknown_currency'
         end as row_reason
 

@@ -23,10 +23,11 @@ renamed as (
         cast(amount as decimal(18, 2)) as refund_local_amount,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('refunded_at') }} as refunded_at_raw,
-        {{ parse_timestamp_utc(clean_text('refunded_at')) }} as refunded_at,
+        refunded_at_raw as refunded_at_raw,
+        refunded_at as refunded_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 

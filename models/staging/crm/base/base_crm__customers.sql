@@ -37,15 +37,16 @@ renamed as (
         lower({{ clean_text('source.acquisition_channel') }}) as acquisition_channel,
 
         ----------  dates (PII)
-        {{ parse_date(clean_text('source.birth_date')) }} as birth_date,
+        source.birth_date as birth_date,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('source.created_at') }} as created_at_raw,
-        {{ clean_text('source.updated_at') }} as updated_at_raw,
-        {{ parse_timestamp_utc(clean_text('source.created_at')) }} as created_at,
-        {{ parse_timestamp_utc(clean_text('source.updated_at')) }} as updated_at,
+        source.created_at_raw as created_at_raw,
+        source.updated_at_raw as updated_at_raw,
+        source.created_at as created_at,
+        source.updated_at as updated_at,
 
         ----------  load metadata
+        source._uncastable_columns,
         source._loaded_at,
         source.load_date
 

@@ -49,6 +49,7 @@ renamed as (
         answer_numeric,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 
@@ -62,6 +63,7 @@ checked as (
         renamed.*,
         case
             when renamed.response_id is null or renamed.question_id is null then 'null_id'
+            {{ uncastable_row_reason() }}
             when responses.response_id is null
                 or questions.question_id is null
                 then 'orphan_fk'

@@ -26,10 +26,11 @@ renamed as (
         delivered as is_delivered,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('sent_at') }} as sent_at_raw,
-        {{ parse_timestamp_utc(clean_text('sent_at')) }} as sent_at,
+        sent_at_raw as sent_at_raw,
+        sent_at as sent_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 

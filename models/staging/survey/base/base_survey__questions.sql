@@ -24,6 +24,7 @@ renamed as (
         scale_max,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 
@@ -37,6 +38,7 @@ checked as (
         renamed.*,
         case
             when renamed.question_id is null then 'null_id'
+            {{ uncastable_row_reason() }}
             when renamed.metric is null
                 or renamed.metric not in ('nps', 'csat', 'ces', 'open_text', 'other')
                 then 'invalid_value'

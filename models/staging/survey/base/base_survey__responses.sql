@@ -25,10 +25,11 @@ renamed as (
         lower({{ clean_text('device') }}) as device,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('submitted_at') }} as submitted_at_raw,
-        {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
+        submitted_at_raw as submitted_at_raw,
+        submitted_at as submitted_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 

@@ -20,10 +20,11 @@ renamed as (
         lower({{ clean_text('survey_type') }}) as survey_type,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('created_at') }} as created_at_raw,
-        {{ parse_timestamp_utc(clean_text('created_at')) }} as created_at,
+        created_at_raw as created_at_raw,
+        created_at as created_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 

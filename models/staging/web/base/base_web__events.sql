@@ -96,10 +96,11 @@ renamed as (
         lower({{ clean_text('utm_source') }}) as utm_source,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        {{ clean_text('occurred_at') }} as occurred_at_raw,
-        {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
+        occurred_at_raw as occurred_at_raw,
+        occurred_at as occurred_at,
 
         ----------  load metadata
+        _uncastable_columns,
         _loaded_at,
         load_date
 
