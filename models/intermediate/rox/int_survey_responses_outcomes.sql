@@ -135,6 +135,9 @@ order_outcomes as (
         response_id,
         sum(net_revenue_amount) filter (where is_after_answer) as net_revenue_amount,
         sum(gross_margin_amount) filter (where is_after_answer) as gross_margin_amount,
+        count(*) filter (where is_after_answer and gross_margin_amount is null) as n_orders_unknown_margin,
+        sum(net_revenue_amount) filter (where is_after_answer and gross_margin_amount is not null)
+            as net_revenue_known_cost_amount,
         sum(refund_amount) filter (where is_after_answer) as refund_amount,
         count(*) filter (where is_after_answer and not is_cancelled) as n_orders,
         count(*) filter (where is_in_prior_year and not is_cancelled) as n_orders_prior_year,
@@ -275,7 +278,12 @@ joined as (
         case when order_outcomes.has_order_to_judge then order_outcomes.has_late_order end
             as had_late_delivery,
         coalesce(order_outcomes.net_revenue_amount, 0) as net_revenue_after,
-        coalesce(order_outcomes.gross_margin_amount, 0) as gross_margin_after,
+        -- unknown cost gives an unknown margin (null), never 0; no order after the answer is a true 0
+        case
+            when coalesce(order_outcomes.n_orders_unknown_margin, 0) = 0
+                then coalesce(order_outcomes.gross_margin_amount, 0)
+        end as gross_margin_after,
+        coalesce(order_outcomes.net_revenue_known_cost_amount, 0) as net_revenue_known_cost_after,
         coalesce(order_outcomes.refund_amount, 0) as refund_after,
         coalesce(order_outcomes.n_orders, 0) as n_orders_after,
         coalesce(order_outcomes.n_orders_prior_year, 0) as n_orders_prior_year,
@@ -327,6 +335,9 @@ final as (
         case
             when is_window_complete then cast(gross_margin_after as decimal(18, 2))
         end as gross_margin_12m_amount,
+        case
+            when is_window_complete then cast(net_revenue_known_cost_after as decimal(18, 2))
+        end as net_revenue_known_cost_12m_amount,
         case
             when is_window_complete then cast(refund_after as decimal(18, 2))
         end as refund_12m_amount,

@@ -21,7 +21,10 @@ final as (
         surveys.touchpoint_id,
         surveys.survey_name,
         surveys.survey_type,
-        touchpoints.journey_stage,
+        -- a touchpoint the seed does not know: 'unmapped' (quality_unmapped_codes), never null
+        case
+            when touchpoints.touchpoint_id is not null then touchpoints.journey_stage else 'unmapped'
+        end as journey_stage,
         surveys.created_at
     from surveys
     left join touchpoints

@@ -67,6 +67,9 @@ order_stats as (
         count(*) filter (where is_cancelled) as n_cancelled_orders,
         sum(net_revenue_amount) as net_revenue_amount,
         sum(gross_margin_amount) as gross_margin_amount,
+        -- margin is known only where every order's cost is (no cost data: null, never 0)
+        count(*) filter (where gross_margin_amount is null) as n_orders_unknown_margin,
+        sum(net_revenue_amount) filter (where gross_margin_amount is not null) as net_revenue_known_cost_amount,
         sum(refund_amount) as refund_amount,
         min(ordered_at) filter (where not is_cancelled) as first_order_at,
         max(ordered_at) filter (where not is_cancelled) as last_order_at,
@@ -195,7 +198,11 @@ joined as (
         as_of.as_of_at,
         coalesce(order_stats.n_orders, 0) as n_orders,
         coalesce(order_stats.net_revenue_amount, 0) as net_revenue_amount,
-        coalesce(order_stats.gross_margin_amount, 0) as gross_margin_amount,
+        case
+            when coalesce(order_stats.n_orders_unknown_margin, 0) = 0
+                then coalesce(order_stats.gross_margin_amount, 0)
+        end as gross_margin_amount,
+        order_stats.net_revenue_known_cost_amount,
         coalesce(order_stats.refund_amount, 0) as refund_amount,
         coalesce(order_stats.n_late_deliveries, 0) as n_late_deliveries,
         order_stats.first_order_at,
@@ -299,6 +306,9 @@ final as (
         n_orders,
         cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount,
         cast(gross_margin_amount as decimal(18, 2)) as gross_margin_amount,
+        {{ round_half_up(
+            '100.0 * cast(net_revenue_known_cost_amount as double) / nullif(net_revenue_amount, 0)', 2
+        ) }} as cost_known_revenue_pct,
         {{ round_to_cents('avg_order_value_amount') }} as avg_order_value_amount,
         cast(refund_amount as decimal(18, 2)) as refund_amount,
         recency_days,

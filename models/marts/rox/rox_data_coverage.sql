@@ -120,6 +120,37 @@ observations as (
 
 ),
 
+-- codes the seeds do not know put rows on an `unmapped` stage: shown (after the seed's stages) when it has rows
+all_stages as (
+
+    select
+        journey_stage,
+        stage_name,
+        stage_order
+    from stages
+
+    union all
+
+    select
+        'unmapped' as journey_stage,
+        'Unmapped (codes the seeds do not know)' as stage_name,
+        99 as stage_order
+    from (select count(*) as n_unmapped from observations where journey_stage = 'unmapped') as unmapped
+    where unmapped.n_unmapped > 0
+
+),
+
+-- a data type with no row at any stage was not delivered at all (no web export, no CRM cases ...)
+delivered as (
+
+    select
+        data_type,
+        count(*) as n_rows_any_stage
+    from observations
+    group by data_type
+
+),
+
 cell_stats as (
 
     select
@@ -158,11 +189,17 @@ final as (
             as integer
         ) as freshness_days,
         coalesce(cell_stats.n_rows, 0) = 0 as is_gap,
+        case
+            when stages.journey_stage = 'unmapped' and cell_stats.n_rows > 0 then 'unmapped_codes'
+            when delivered.data_type is null then 'not_delivered'
+            when cell_stats.n_rows is null then 'no_rows_at_stage'
+        end as gap_reason,
         cast(as_of.as_of_at as date) as as_of_date,
         cell_stats.last_event_at
-    from stages
+    from all_stages as stages
     cross join data_types
     cross join as_of
+    left join delivered on data_types.data_type = delivered.data_type
     left join cell_stats
         on
             stages.journey_stage = cell_stats.journey_stage

@@ -52,6 +52,7 @@ answers as (
         coalesce(responses.industry_vertical, 'unknown') as slice_industry_vertical,
         responses.net_revenue_12m_amount,
         responses.gross_margin_12m_amount,
+        responses.net_revenue_known_cost_12m_amount,
         responses.refund_12m_amount,
         responses.n_orders_12m,
         responses.n_cases_12m,
@@ -165,6 +166,10 @@ aggregated as (
             as mean_net_revenue,
         avg(case when is_window_complete then cast(gross_margin_12m_amount as double) end)
             as mean_gross_margin,
+        sum(case when is_window_complete then cast(net_revenue_known_cost_12m_amount as double) end)
+            as sum_net_revenue_known_cost,
+        sum(case when is_window_complete then cast(net_revenue_12m_amount as double) end)
+            as sum_net_revenue,
         avg(case when is_window_complete then n_orders_12m end) as mean_orders_12m,
         avg(case when is_window_complete then cast(refund_12m_amount as double) end) as mean_refund,
         avg(case when is_window_complete then n_cases_12m end) as mean_cases_12m,
@@ -261,6 +266,9 @@ final as (
         cast(rated.n_incomplete_windows as bigint) as n_incomplete_windows,
         {{ round_to_cents('rated.mean_net_revenue') }} as mean_net_revenue_12m_amount,
         {{ round_to_cents('rated.mean_gross_margin') }} as mean_gross_margin_12m_amount,
+        {{ round_half_up(
+            '100.0 * rated.sum_net_revenue_known_cost / nullif(rated.sum_net_revenue, 0)', 2
+        ) }} as cost_known_revenue_pct,
         cast(rated.mean_orders_12m as double) as mean_orders_12m,
         {{ round_to_cents('rated.mean_refund') }} as mean_refund_12m_amount,
         cast(rated.mean_cases_12m as double) as mean_cases_12m,
