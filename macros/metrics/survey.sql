@@ -15,3 +15,14 @@
 {% macro response_rate_pct(n_responses, n_delivered) -%}
     case when {{ n_delivered }} > 0 then 100.0 * cast({{ n_responses }} as double) / {{ n_delivered }} end
 {%- endmacro %}
+
+{#-
+    A count that is null, not 0, when the system that feeds it delivered nothing at all: with no CRM
+    cases in the export, "0 cases" would claim a measurement nobody made. `measured_relation` is the
+    model (or CTE) whose rows are that system's data.
+-#}
+{% macro count_if_measured(count_expression, measured_relation) -%}
+    case
+        when (select count(*) from {{ measured_relation }}) > 0 then coalesce({{ count_expression }}, 0)
+    end
+{%- endmacro %}

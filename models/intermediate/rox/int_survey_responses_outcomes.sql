@@ -273,7 +273,7 @@ joined as (
         reference_orders.reference_order_id,
         reference_orders.order_channel,
         reference_orders.discount_share_pct,
-        coalesce(case_outcomes.n_cases_lookback, 0) as n_cases_before_90d,
+        {{ count_if_measured('case_outcomes.n_cases_lookback', 'fct_support_cases') }} as n_cases_before_90d,
         case_outcomes.mean_resolution_hours_lookback as mean_resolution_hours_before,
         case when order_outcomes.has_order_to_judge then order_outcomes.has_late_order end
             as had_late_delivery,
@@ -287,7 +287,7 @@ joined as (
         coalesce(order_outcomes.refund_amount, 0) as refund_after,
         coalesce(order_outcomes.n_orders, 0) as n_orders_after,
         coalesce(order_outcomes.n_orders_prior_year, 0) as n_orders_prior_year,
-        coalesce(case_outcomes.n_cases_after, 0) as n_cases_after,
+        {{ count_if_measured('case_outcomes.n_cases_after', 'fct_support_cases') }} as n_cases_after,
         coalesce(referral_outcomes.n_referrals, 0) as n_referrals_after,
         coalesce(referral_outcomes.referral_value_amount, 0) as referral_value_after,
         {{ churn_status(

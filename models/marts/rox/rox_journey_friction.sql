@@ -210,10 +210,11 @@ joined as (
                 then coalesce(order_counts.n_orders, 0)
             else all_orders.n_orders
         end as n_orders,
-        coalesce(case_metrics.n_cases, 0) as n_cases,
+        {{ count_if_measured('case_metrics.n_cases', 'fct_support_cases') }} as n_cases,
         case_metrics.mean_first_response_hours,
         case_metrics.mean_resolution_hours,
-        coalesce(funnel_metrics.n_checkout_starts, 0) as n_checkout_starts,
+        {{ count_if_measured('funnel_metrics.n_checkout_starts', 'int_web_sessions_sessionised') }}
+            as n_checkout_starts,
         case
             when funnel_metrics.n_checkout_starts > 0
                 then (
