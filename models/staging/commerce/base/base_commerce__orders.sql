@@ -10,7 +10,12 @@ source as (
 
 currencies as (
 
-    select distinct currency_code from {{ ref('currency_rates') }}
+    select
+        currency_code,
+        min(rate_month) as first_rate_month,
+        max(rate_month) as last_rate_month
+    from {{ ref('currency_rates') }}
+    group by currency_code
 
 ),
 
@@ -60,6 +65,11 @@ checked as (
                 not_after_load=['delivered_at'],
             ) }}
             when currencies.currency_code is null then 'unknown_currency'
+            -- a known currency in a month the ECB rates do not cover (before its first published month)
+            when
+                renamed.ordered_at < cast(currencies.first_rate_month as timestamp)
+                or renamed.ordered_at >= {{ dbt.dateadd('month', 1, 'cast(currencies.last_rate_month as timestamp)') }}
+                then 'no_exchange_rate'
         end as row_reason
 
     from renamed
