@@ -5,10 +5,10 @@ A gate reads its suites from ``expectations/<stage>/*.json``: GX ``ExpectationSu
 in the warehouse). Each expectation is evaluated by one of three engines:
 
 * **schema** (``expect_table_columns_to_match_set``, ``expect_column_to_exist``,
-  ``expect_column_values_to_be_in_type_list``, ``expect_column_values_to_be_of_type``): against the schema of
-  every Parquet file of a raw table (read from its footer, so a broken file is named) or of the warehouse
-  table. Types are DuckDB type names (``VARCHAR``, ``BIGINT`` ...; ``DECIMAL`` matches any precision). A
-  failed schema expectation is fatal for its table: the row-level checks are skipped.
+  ``expect_column_values_to_be_in_type_list``, ``expect_column_values_to_be_of_type`` and the raw gate's
+  ``expect_column_type_to_be_compatible_with_contract``): against the schema of every landing file of a raw
+  table (a Parquet footer, a CSV header; a broken file is named) or of the warehouse table. A failed schema
+  expectation of severity critical is fatal for its table: the row-level checks are skipped.
 * **gx**: every other GX expectation (column map, column pair, multicolumn map, and the custom
   ``expect_table_columns_to_contain_no_pii``) runs in GX's pandas datasource over chunks streamed from DuckDB
   (``to_arrow_reader``, formerly ``fetch_record_batch``), then is aggregated into one result per expectation:
@@ -16,15 +16,30 @@ in the warehouse). Each expectation is evaluated by one of three engines:
   datasource is not used (GX 1.24 reads its results after closing the DuckDB connection,
   great_expectations#11579). Uniqueness stays exact across chunks: rows are chunked by a hash of the key.
 * **runner**: what GX has no expectation for, evaluated in DuckDB: ``expect_column_values_to_reference_table``
-  (orphan foreign keys, across tables) and ``expect_table_row_count_to_be_within_ratio_of_previous_load``.
+  (orphan foreign keys, across tables), ``expect_table_row_count_to_be_within_ratio_of_previous_load``, the
+  raw gate's ``expect_column_values_to_be_castable_to_contract_type`` and the fill rates of optional columns.
+
+**The raw gate reads the contract, not a copy of it.** The columns, their types, which are required and the
+time zone of naive timestamps come from the dbt source YAMLs through :mod:`insight_engine.contract`. When a
+raw suite is loaded, the gate adds per contract column: ``expect_column_to_exist`` (critical for a
+``meta.required`` column, a warning otherwise), ``expect_column_type_to_be_compatible_with_contract`` (the
+file's native type can be read as the column's family: any scalar as string, numbers or text as numbers ...)
+and ``expect_column_values_to_be_castable_to_contract_type`` (row level, ``mostly``). Parquet and CSV files
+(``*.csv``, ``*.csv.gz``) are read per format, every column cast with :func:`contract.cast_sql` exactly as
+staging casts it, and united by name; the row-level checks see the cast values (timestamps as naive UTC,
+ids as text), and ``<col>__utc`` is the UTC instant of a timestamp column. ``_loaded_at`` may be absent (the
+end of the load day is used) or text. ``expect_column_values_to_not_be_null`` on a column that is not
+required only reports its fill rate; a table without any file is reported ("no data delivered"), not failed
+(a landing zone without a file for any table fails).
 
 Row-level expectations carry ``mostly``: a load with a few percent bad rows passes and reports the rows
 (staging quarantines them); ``meta.insight_engine.tolerated_rows`` also lets a handful of bad rows through in
 tiny tables, where a single row is a large share. An expectation whose GX ``severity`` is ``warning`` or
 ``info`` is reported but does not fail the gate.
 
-Outputs: ``<out_dir>/<stage>_results.json`` (machine-readable) and GX Data Docs under
-``<out_dir>/<stage>_docs/index.html``, built by a file-backed GX context in ``<out_dir>/gx_<stage>/``.
+Outputs: ``<out_dir>/<stage>_results.json`` (machine-readable; raw tables carry ``warnings`` and a
+``fill_rates`` block) and GX Data Docs under ``<out_dir>/<stage>_docs/index.html``, built by a file-backed GX
+context in ``<out_dir>/gx_<stage>/``.
 """
 
 from __future__ import annotations
@@ -64,6 +79,8 @@ from great_expectations.expectations.expectation import (
 )
 from great_expectations.expectations.registry import get_expectation_impl
 
+from insight_engine import contract
+
 log = logging.getLogger(__name__)
 
 Stage = Literal["raw", "marts"]
@@ -75,23 +92,46 @@ DEFAULT_SUITES_DIR = PROJECT_DIR / "expectations"
 DEFAULT_CHUNK_ROWS = 250_000
 SAMPLE_SIZE = 5
 RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 20}
-LOAD_DATE = "load_date"
-PARSED_SUFFIX = "__utc"
+LOAD_DATE = contract.LOAD_DATE
+LOADED_AT = contract.LOADED_AT
+PARSED_SUFFIX = "__utc"  # <col>__utc: the UTC instant of a timestamp column (raw gate)
+UNCASTABLE_SUFFIX = "__uncastable"  # <col>__uncastable: the raw value is there but cannot be cast (raw gate)
 CHUNK_COLUMN = "__ie_chunk"
+DEFAULT_CASTABLE_MOSTLY = 0.99
+# a fill rate is news when the newest load fills a column less than half as often as the earlier loads did
+FILL_DROP_RATIO = 0.5
+FILL_DROP_MIN_EARLIER = 0.1
+FILL_DROP_MIN_ROWS = 20
 
+EXIST = "expect_column_to_exist"
+NOT_NULL = "expect_column_values_to_not_be_null"
+CONTRACT_TYPE = "expect_column_type_to_be_compatible_with_contract"
+CASTABLE = "expect_column_values_to_be_castable_to_contract_type"
+REFERENCE = "expect_column_values_to_reference_table"
 SCHEMA_TYPES = frozenset(
     {
         "expect_table_columns_to_match_set",
-        "expect_column_to_exist",
+        EXIST,
         "expect_column_values_to_be_in_type_list",
         "expect_column_values_to_be_of_type",
+        CONTRACT_TYPE,
     }
 )
 RUNNER_TYPES = frozenset(
     {
-        "expect_column_values_to_reference_table",
+        REFERENCE,
         "expect_table_row_count_to_be_within_ratio_of_previous_load",
         "expect_table_row_count_to_be_between",  # GX's own, but over the whole table, not a chunk
+        CASTABLE,
+    }
+)
+# schema expectations a raw suite may not state for contract columns: the contract states them
+CONTRACT_OWNED_TYPES = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        EXIST,
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_of_type",
     }
 )
 # table-level GX expectations whose answer is the same for every chunk (they look at column names only)
@@ -174,6 +214,50 @@ class ExpectColumnValuesToReferenceTable(BatchExpectation):
         raise NotImplementedError(RUNNER_ONLY)
 
 
+class ExpectColumnTypeToBeCompatibleWithContract(BatchExpectation):
+    """Expect every landing file to carry ``column`` in a type its contract ``family`` can be read from.
+
+    string: any scalar type; integer: integers, floats, decimals, booleans or text; number: integers, floats,
+    decimals or text; boolean: booleans, integers or text; timestamp and date: any TIMESTAMP*, DATE or text
+    (:data:`insight_engine.contract.COMPATIBLE_KINDS`). BLOB, LIST, STRUCT, MAP ... fail, naming file and
+    column. Derived from the contract by the raw gate; evaluated on each file's schema.
+    """
+
+    column: str
+    family: str
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: Any = None,
+    ) -> dict:
+        raise NotImplementedError(RUNNER_ONLY)
+
+
+class ExpectColumnValuesToBeCastableToContractType(BatchExpectation):
+    """Expect the present values of ``column`` to cast to its contract ``family`` as staging casts them.
+
+    A value is present when it is not null (and not blank, for text); it is uncastable when the cast of
+    :func:`insight_engine.contract.cast_sql` gives null (an unparseable timestamp, text that is no number, a
+    boolean word outside true/false/yes/no/1/0 ...). Uncastable values are row defects that staging
+    quarantines: a few are reported, more than ``1 - mostly`` of the present values fail the table. Derived
+    from the contract by the raw gate; evaluated in DuckDB.
+    """
+
+    column: str
+    family: str
+    mostly: float = 1.0
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: Any = None,
+    ) -> dict:
+        raise NotImplementedError(RUNNER_ONLY)
+
+
 class ExpectTableRowCountToBeWithinRatioOfPreviousLoad(BatchExpectation):
     """Expect the newest load's row count to be within ``[min_ratio, max_ratio]`` times the previous load's.
 
@@ -238,6 +322,10 @@ class TableResult:
     seconds: float
     errors: list[str]
     expectations: list[ExpectationResult]
+    # raw gate: what deserves a look but never blocks (no data delivered, a column that emptied ...)
+    warnings: list[str] = field(default_factory=list)
+    # raw gate: column -> rows, filled, fill_rate, newest_load_fill_rate, earlier_loads_fill_rate, change ...
+    fill_rates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def expectation(self, expectation: str, column: str | None = None) -> ExpectationResult:
         """The result of the first expectation of that type (and column), e.g. for tests and reports."""
@@ -282,8 +370,8 @@ class GateResult:
 
     @property
     def reported(self) -> list[str]:
-        """What passed but found bad rows (left for staging to quarantine) or deserves a look."""
-        return [r.message for t in self.tables for r in t.reported]
+        """What passed but found bad rows (left for staging to quarantine) or deserves a look (warnings)."""
+        return [msg for t in self.tables for msg in [*(r.message for r in t.reported), *t.warnings]]
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -304,6 +392,7 @@ class Suite:
     gx_suite: gx.ExpectationSuite
     parsed_timestamps: tuple[str, ...] = ()
     tolerated_rows: int = 0
+    contract: contract.Table | None = None  # raw suites: the table's contract
 
     def engine(self, expectation_type: str) -> Engine:
         if expectation_type in SCHEMA_TYPES:
@@ -311,6 +400,17 @@ class Suite:
         if expectation_type in RUNNER_TYPES:
             return "runner"
         return "gx"
+
+    def is_fill_rate(self, exp: Any) -> bool:
+        """A not-null expectation on a contract column that is not required: a fill rate, reported only."""
+        if self.contract is None or exp.expectation_type != NOT_NULL:
+            return False
+        column = exp.configuration.kwargs.get("column")
+        return column in self.contract.column_names and column not in self.contract.required
+
+    def engine_of(self, exp: Any) -> Engine:
+        """The engine that evaluates this expectation (fill rates of optional columns: the runner)."""
+        return "runner" if self.is_fill_rate(exp) else self.engine(exp.expectation_type)
 
 
 class SuiteError(ValueError):
@@ -330,6 +430,10 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError(f"{path}: meta.insight_engine.table must name the table as '<schema>.<table>'")
     if stage not in STAGES:
         raise SuiteError(f"{path}: meta.insight_engine.stage must be one of {STAGES}, got {stage!r}")
+    table_contract = None
+    if stage == "raw":
+        table_contract = _contract_of(path, str(table))
+        data = {**data, "expectations": _raw_expectations(path, data, meta, table_contract)}
     try:
         suite = gx.ExpectationSuite(**{k: v for k, v in data.items() if k != "id"})
     except Exception as exc:  # GX raises a variety of errors for bad expectation configs
@@ -350,9 +454,102 @@ def load_suite(path: Path) -> Suite:
         stage=stage,
         table=str(table),
         gx_suite=suite,
-        parsed_timestamps=tuple(meta.get("parsed_timestamps") or ()),
+        parsed_timestamps=tuple(table_contract.of_family("timestamp") if table_contract else ()),
         tolerated_rows=int(meta.get("tolerated_rows") or 0),
+        contract=table_contract,
     )
+
+
+def _contract_of(path: Path, table: str) -> contract.Table:
+    try:
+        return contract.table(table)
+    except contract.ContractError as exc:
+        raise SuiteError(f"{path}: {exc} (the raw-data contract: {contract.SOURCES_GLOB})") from exc
+
+
+def _raw_expectations(
+    path: Path, data: dict[str, Any], meta: dict[str, Any], table: contract.Table
+) -> list[dict[str, Any]]:
+    """A raw suite's expectations plus those derived from the contract (existence, type, castability).
+
+    The contract owns the schema: a raw suite that states a contract column's existence or type, or a column
+    set, is refused, so no second copy of the contract can drift from it.
+    """
+    expectations = list(data.get("expectations") or [])
+    owned = {*table.column_names, LOADED_AT}
+    for exp in expectations:
+        kind = exp.get("type") or exp.get("expectation_type")
+        column = (exp.get("kwargs") or {}).get("column")
+        if kind in CONTRACT_OWNED_TYPES and (column is None or column in owned):
+            label = f"{kind}({column})" if column else kind
+            raise SuiteError(
+                f"{path}: {label}: the raw schema comes from the contract ({contract.SOURCES_GLOB}), "
+                "and the gate derives these checks from it; remove the expectation from the suite"
+            )
+    timestamps = set(table.of_family("timestamp"))
+    stray = [c for c in meta.get("parsed_timestamps") or () if c not in timestamps]
+    if stray:
+        raise SuiteError(
+            f"{path}: parsed_timestamps {stray} are not timestamp columns of the contract; every timestamp "
+            f"column gets its <col>{PARSED_SUFFIX} column anyway, so the key can go"
+        )
+    castable_mostly = float(meta.get("castable_mostly", DEFAULT_CASTABLE_MOSTLY))
+    stated = {(e.get("type"), (e.get("kwargs") or {}).get("column")) for e in expectations}
+    derived: list[dict[str, Any]] = []
+
+    def add(kind: str, kwargs: dict[str, Any], severity: str, notes: str) -> None:
+        if (kind, kwargs.get("column")) not in stated:
+            derived.append(
+                {
+                    "type": kind,
+                    "kwargs": kwargs,
+                    "severity": severity,
+                    "notes": notes,
+                    "meta": {"insight_engine": {"derived_from": "contract"}},
+                }
+            )
+
+    for col in table.columns:
+        if col.required:
+            add(EXIST, {"column": col.name}, "critical", "Required by the contract (meta.required).")
+        else:
+            add(
+                EXIST,
+                {"column": col.name},
+                "warning",
+                "Optional in the contract: a file without it is reported, and the column reads as null.",
+            )
+        add(
+            CONTRACT_TYPE,
+            {"column": col.name, "family": col.family},
+            "critical",
+            f"Contract type {col.data_type}: the files' type must be readable as {col.family}.",
+        )
+        add(
+            CASTABLE,
+            {"column": col.name, "family": col.family, "mostly": castable_mostly},
+            "critical",
+            f"Values cast to {col.family} as staging casts them; uncastable ones are quarantined there.",
+        )
+    add(
+        EXIST,
+        {"column": LOADED_AT},
+        "warning",
+        "Real exports rarely carry it: without it, the end of the load day (UTC) is used.",
+    )
+    add(
+        CONTRACT_TYPE,
+        {"column": LOADED_AT, "family": "timestamp"},
+        "critical",
+        "When present, a timestamp (naive values are UTC).",
+    )
+    add(
+        CASTABLE,
+        {"column": LOADED_AT, "family": "timestamp", "mostly": castable_mostly},
+        "critical",
+        "When present, it must parse (naive values are UTC).",
+    )
+    return derived + expectations
 
 
 def load_suites(stage: Stage, suites_dir: Path | None = None) -> tuple[list[Suite], list[TableResult]]:
@@ -375,11 +572,12 @@ def load_suites(stage: Stage, suites_dir: Path | None = None) -> tuple[list[Suit
 # ----------------------------------------------------------------------------------------- sources
 @dataclass(frozen=True)
 class _SchemaUnit:
-    """One schema to check: a Parquet file of a raw table, or a warehouse table."""
+    """One schema to check: a landing file of a raw table (Parquet or CSV), or a warehouse table."""
 
     label: str
     columns: dict[str, str] | None  # column -> DuckDB type; None if unreadable
     error: str | None = None
+    format: str | None = None  # raw: parquet | csv
 
 
 def _quote(identifier: str) -> str:
@@ -402,6 +600,18 @@ def _duckdb_type(t: pa.DataType) -> str:
         return {"s": "TIMESTAMP_S", "ms": "TIMESTAMP_MS", "us": "TIMESTAMP", "ns": "TIMESTAMP_NS"}[t.unit]
     if pa.types.is_decimal(t):
         return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return f"{_duckdb_type(t.value_type)}[]"
+    if pa.types.is_struct(t):
+        return "STRUCT(" + ", ".join(f"{f.name} {_duckdb_type(f.type)}" for f in t) + ")"
+    if pa.types.is_map(t):
+        return f"MAP({_duckdb_type(t.key_type)}, {_duckdb_type(t.item_type)})"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "BLOB"
+    if pa.types.is_time(t):
+        return "TIME"
+    if pa.types.is_duration(t):
+        return "INTERVAL"
     simple = {
         pa.bool_(): "BOOLEAN",
         pa.int8(): "TINYINT",
@@ -417,68 +627,222 @@ def _duckdb_type(t: pa.DataType) -> str:
         pa.float64(): "DOUBLE",
         pa.date32(): "DATE",
         pa.date64(): "DATE",
-        pa.binary(): "BLOB",
-        pa.large_binary(): "BLOB",
         pa.null(): "NULL",
     }
     return simple.get(t, str(t).upper())
 
 
+def _find_column(columns: dict[str, str], name: str) -> str | None:
+    """The file's spelling of a contract column (names match case-insensitively, as in dbt)."""
+    if name in columns:
+        return name
+    lowered = name.lower()
+    return next((c for c in columns if c.lower() == lowered), None)
+
+
+class ContractReadError(Exception):
+    """A raw table that cannot be read against its contract (a broken file, an incompatible column)."""
+
+
+@dataclass(frozen=True)
+class _FormatRead:
+    """How one format (Parquet or CSV) of a raw table is read: reader, native types, per-column casts."""
+
+    format: str
+    files: list[Path]
+    reader: str
+    native: dict[str, tuple[str, str] | None]  # contract column (and _loaded_at) -> (file column, type)
+    casts: dict[str, tuple[str, str]]  # column -> (value SQL, failed SQL)
+
+
 class _RawSource:
-    """The landing zone: ``<raw_root>/<system>/<table>/load_date=YYYY-MM-DD/*.parquet``."""
+    """The landing zone: ``<raw_root>/<system>/<table>/load_date=YYYY-MM-DD/*.parquet|*.csv|*.csv.gz``.
+
+    Every table is read through a temp view that casts each contract column per format exactly as staging
+    does (:func:`contract.cast_sql`) and unites the formats by name: ``<col>`` (the contract value),
+    ``<col>__uncastable``, ``_loaded_at`` (naive UTC), ``_loaded_at__uncastable`` and ``load_date``.
+    """
 
     kind = "raw"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, raw_root: Path) -> None:
         self.con = con
         self.root = Path(raw_root)
+        self._units: dict[str, list[_SchemaUnit]] = {}
+        self._reads: dict[str, list[_FormatRead]] = {}
+        self._views: dict[str, str] = {}
 
     def folder(self, table: str) -> Path:
         system, name = table.split(".")
         return self.root / system / name
 
     def files(self, table: str) -> list[Path]:
+        """Every landing file of the table (Parquet and CSV, hidden files and other names ignored)."""
         folder = self.folder(table)
-        return sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*") if p.is_file() and contract.file_format(p))
+
+    def no_data_message(self, table: str) -> str:
+        folder = self.folder(table)
+        where = f"{folder} has no Parquet or CSV files" if folder.is_dir() else f"{folder} does not exist"
+        return (
+            f"no data delivered for {table} ({where}): the table reads as empty and its cross-table checks "
+            "are skipped (reported, not blocking)"
+        )
 
     def schema_units(self, table: str) -> list[_SchemaUnit]:
+        """One unit per landing file (its Parquet footer or CSV header); [] when no data was delivered."""
+        if table in self._units:
+            return self._units[table]
         folder = self.folder(table)
-        files = self.files(table)
-        if not files:
-            what = "has no Parquet files" if folder.is_dir() else "does not exist"
-            return [
-                _SchemaUnit(
-                    str(folder),
-                    None,
-                    f"{folder} {what}: the {table} export did not arrive (expected "
-                    f"{folder}/load_date=YYYY-MM-DD/*.parquet)",
-                )
-            ]
         units = []
-        for path in files:
+        for path in self.files(table):
             rel = str(path.relative_to(self.root))
+            fmt = contract.file_format(path)
             partition = path.parent.name
             if path.parent.parent != folder or not _is_load_date_folder(partition):
                 units.append(
                     _SchemaUnit(
-                        rel, None, f"{rel}: not inside a load_date=YYYY-MM-DD partition folder of {table}"
+                        rel,
+                        None,
+                        f"{rel}: not inside a load_date=YYYY-MM-DD partition folder of {table}",
+                        fmt,
                     )
                 )
                 continue
-            try:
-                schema = pq.read_schema(path)
-            except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for broken files
-                units.append(_SchemaUnit(rel, None, f"{rel}: unreadable Parquet file ({exc})"))
-                continue
-            units.append(_SchemaUnit(rel, {f.name: _duckdb_type(f.type) for f in schema}))
+            if fmt == "parquet":
+                try:
+                    schema = pq.read_schema(path)
+                except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for broken files
+                    units.append(_SchemaUnit(rel, None, f"{rel}: unreadable Parquet file ({exc})", fmt))
+                    continue
+                units.append(_SchemaUnit(rel, {f.name: _duckdb_type(f.type) for f in schema}, None, fmt))
+            else:
+                try:
+                    rows = self.con.execute(
+                        f"describe select * from {contract.csv_reader_sql(path)}"
+                    ).fetchall()
+                except duckdb.Error as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    units.append(_SchemaUnit(rel, None, f"{rel}: unreadable CSV file ({first})", fmt))
+                    continue
+                units.append(_SchemaUnit(rel, {r[0]: r[1] for r in rows if r[0] != LOAD_DATE}, None, fmt))
+        self._units[table] = units
         return units
 
+    def _format_reads(self, table: str) -> list[_FormatRead]:
+        if table in self._reads:
+            return self._reads[table]
+        spec = contract.table(table)
+        zone = spec.timezone
+        units = self.schema_units(table)
+        broken = [u.error for u in units if u.columns is None]
+        if broken:
+            raise ContractReadError(f"{table}: {broken[0]}")
+        reads = []
+        for fmt in ("parquet", "csv"):
+            files = [self.root / u.label for u in units if u.format == fmt]
+            if not files:
+                continue
+            if fmt == "parquet":
+                reader = contract.parquet_reader_sql(files)
+            else:
+                reader = contract.csv_reader_sql(files)
+            described = {r[0]: r[1] for r in self.con.execute(f"describe select * from {reader}").fetchall()}
+            native: dict[str, tuple[str, str] | None] = {}
+            casts: dict[str, tuple[str, str]] = {}
+            for col in spec.columns:
+                found = _find_column(described, col.name)
+                native[col.name] = (found, described[found]) if found else None
+                if found is None:
+                    casts[col.name] = (f"cast(null as {contract.SQL_TYPES[col.family]})", "false")
+                    continue
+                try:
+                    casts[col.name] = contract.cast_sql(_quote(found), described[found], col, zone)
+                except contract.ContractError as exc:
+                    raise ContractReadError(f"{table}: {fmt} files: {exc}") from exc
+            found = _find_column(described, LOADED_AT)
+            native[LOADED_AT] = (found, described[found]) if found else None
+            try:
+                casts[LOADED_AT] = contract.loaded_at_sql(
+                    _quote(found) if found else None, described[found] if found else None
+                )
+            except contract.ContractError as exc:
+                raise ContractReadError(f"{table}: {fmt} files: {exc}") from exc
+            reads.append(_FormatRead(fmt, files, reader, native, casts))
+        self._reads[table] = reads
+        return reads
+
     def relation(self, table: str) -> str:
-        pattern = str(self.folder(table) / "load_date=*" / "*.parquet")
-        return (
-            f"read_parquet({_literal(pattern)}, hive_partitioning = true, union_by_name = true, "
-            "hive_types = {'load_date': DATE})"
-        )
+        """A temp view of the table in its contract representation (built once per gate run)."""
+        if table in self._views:
+            return self._views[table]
+        spec = contract.table(table)
+        view = _quote(f"__ie_raw__{table.replace('.', '__')}")
+        names = [*spec.column_names, LOADED_AT]
+        selects = []
+        for read in self._format_reads(table):
+            items = [f"{read.casts[c][0]} as {_quote(c)}" for c in names]
+            items += [f"{read.casts[c][1]} as {_quote(c + UNCASTABLE_SUFFIX)}" for c in names]
+            items.append(f"cast({LOAD_DATE} as date) as {LOAD_DATE}")
+            selects.append("select " + ", ".join(items) + f" from {read.reader}")
+        if not selects:  # no data delivered: an empty table of the contract's types
+            items = [
+                f"cast(null as {contract.SQL_TYPES[c.family]}) as {_quote(c.name)}" for c in spec.columns
+            ]
+            items.append(f"cast(null as timestamp) as {LOADED_AT}")
+            items += [f"false as {_quote(c + UNCASTABLE_SUFFIX)}" for c in names]
+            items.append(f"cast(null as date) as {LOAD_DATE}")
+            selects.append("select " + ", ".join(items) + " where false")
+        sql = "\nunion all by name\n".join(selects)
+        self.con.execute(f"create or replace temp view {view} as {sql}")
+        self._views[table] = view
+        return view
+
+    def view_columns(self, table: str) -> set[str]:
+        """The columns of :meth:`relation`, plus the ``<col>__utc`` names the gate derives from it."""
+        spec = contract.table(table)
+        names = [*spec.column_names, LOADED_AT]
+        return {
+            *names,
+            *(c + UNCASTABLE_SUFFIX for c in names),
+            *(c + PARSED_SUFFIX for c in spec.of_family("timestamp")),
+            LOAD_DATE,
+        }
+
+    def uncastable_samples(self, table: str, columns: Sequence[str], n: int = SAMPLE_SIZE) -> dict[str, list]:
+        """The most frequent raw values of ``columns`` that do not cast (one scan per format)."""
+        out: dict[str, list[Any]] = {c: [] for c in columns}
+        for read in self._format_reads(table):
+            cols = [c for c in columns if read.native.get(c)]
+            if not cols:
+                continue
+            items = []
+            for c in cols:
+                found = read.native[c]
+                assert found is not None
+                raw = f"cast({_quote(found[0])} as varchar)"
+                items.append(f"approx_top_k({raw}, {n}) filter (where {read.casts[c][1]})")
+            row = self.con.execute(f"select {', '.join(items)} from {read.reader}").fetchall()[0]
+            for c, values in zip(cols, row, strict=True):
+                out[c] += [v for v in values or [] if v not in out[c]]
+        return {c: v[:n] for c, v in out.items()}
+
+    def diagnose(self, table: str) -> list[str]:
+        """Read every CSV file of the table on its own and name those that cannot be read."""
+        problems = []
+        for u in self.schema_units(table):
+            if u.format != "csv" or u.columns is None:
+                continue
+            try:
+                self.con.execute(
+                    f"select count(*) from {contract.csv_reader_sql(self.root / u.label)}"
+                ).fetchall()
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                problems.append(f"{u.label}: unreadable CSV file ({first})")
+        return problems
 
     def load_dates(self, table: str) -> set[date]:
         folder = self.folder(table)
@@ -487,7 +851,9 @@ class _RawSource:
         return {
             date.fromisoformat(p.name.split("=", 1)[1])
             for p in folder.iterdir()
-            if p.is_dir() and _is_load_date_folder(p.name) and any(p.glob("*.parquet"))
+            if p.is_dir()
+            and _is_load_date_folder(p.name)
+            and any(f.is_file() and contract.file_format(f) for f in p.iterdir())
         }
 
 
@@ -601,6 +967,11 @@ def _samples(values: Iterable[Any], n: int = SAMPLE_SIZE) -> str:
 
 
 # ----------------------------------------------------------------------------------- schema engine
+def _derived(exp: Any) -> bool:
+    """Whether the raw gate derived this expectation from the contract (rather than the suite stating it)."""
+    return ((exp.meta or {}).get("insight_engine") or {}).get("derived_from") == "contract"
+
+
 def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[ExpectationResult]:
     results = []
     unreadable = [u for u in units if u.columns is None]
@@ -610,13 +981,17 @@ def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[
         if kind not in SCHEMA_TYPES:
             continue
         kw = _kwargs(exp)
+        severity = _severity(exp)
+        derived = _derived(exp)
         # an unreadable file fails the column checks; type checks judge the files that could be read
+        # (derived checks leave unreadable files to the table's errors: they are fatal there already)
         problems: list[str] = (
             [u.error or f"{u.label}: unreadable" for u in unreadable]
-            if kind in ("expect_table_columns_to_match_set", "expect_column_to_exist")
+            if kind in ("expect_table_columns_to_match_set", EXIST) and not derived
             else []
         )
         observed: Any = None
+        message = ""
         if kind == "expect_table_columns_to_match_set":
             expected = list(kw.get("column_set") or [])
             for u in readable:
@@ -628,14 +1003,45 @@ def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[
                 if extra:
                     problems.append(f"{u.label}: unexpected column(s) {', '.join(extra)}")
             observed = sorted({c for u in readable for c in (u.columns or {})})
-        elif kind == "expect_column_to_exist":
+        elif kind == EXIST:
             col = kw["column"]
-            problems += [f"{u.label}: missing column {col}" for u in readable if col not in (u.columns or {})]
+            required = derived and severity in FAILING_SEVERITIES
+            what = "required column" if required else "column"
+            missing_in = [u for u in readable if _find_column(u.columns or {}, col) is None]
+            problems += [f"{u.label}: missing {what} {col}" for u in missing_in]
             observed = col if not problems else None
+            if missing_in and derived and not required:
+                n, first = len(missing_in), missing_in[0].label
+                scope = "every file" if n == len(readable) else f"{n} of {len(readable)} files"
+                consequence = (
+                    "the end of the load day (UTC) stands in for it"
+                    if col == LOADED_AT
+                    else "it reads as null there"
+                )
+                message = (
+                    f"{table}: optional column {col} is absent from {scope} (e.g. {first}): {consequence}; "
+                    "reported, not blocking"
+                )
+        elif kind == CONTRACT_TYPE:
+            col, family = kw["column"], kw["family"]
+            seen: Counter[str] = Counter()
+            for u in readable:
+                assert u.columns is not None
+                found = _find_column(u.columns, col)
+                if found is None:
+                    continue  # existence is the existence check's business
+                actual = u.columns[found]
+                seen[actual] += 1
+                if not contract.compatible(actual, family):
+                    problems.append(
+                        f"{u.label}: column {col} has type {actual}, which cannot be read as {family} "
+                        f"(compatible: {_compatible_kinds(family)})"
+                    )
+            observed = ", ".join(sorted(seen)) or None
         else:  # type checks
             col = kw["column"]
             allowed = kw.get("type_list") or [kw.get("type_")]
-            seen: Counter[str] = Counter()
+            seen = Counter()
             for u in readable:
                 assert u.columns is not None
                 actual = u.columns.get(col)
@@ -651,19 +1057,18 @@ def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[
                     )
             observed = ", ".join(sorted(seen)) or None
         success = not problems
-        message = ""
         if problems:
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
             observed = "; ".join(problems[:3]) + more
             label = f"{kind}({_column_label(kw)})" if _column_label(kw) else kind
-            message = f"{table}: {label} failed: {observed}"
+            message = message or f"{table}: {label} failed: {observed}"
         results.append(
             ExpectationResult(
                 expectation=kind,
                 column=_column_label(kw),
                 engine="schema",
                 success=success,
-                severity=_severity(exp),
+                severity=severity,
                 kwargs=kw,
                 observed_value=observed,
                 message=message,
@@ -675,6 +1080,12 @@ def _schema_results(suite: Suite, table: str, units: list[_SchemaUnit]) -> list[
             )
         )
     return results
+
+
+def _compatible_kinds(family: str) -> str:
+    kinds = sorted(contract.COMPATIBLE_KINDS[family] - {"null"})  # type: ignore[index]
+    names = {"scalar": "other scalars", "timestamp": "TIMESTAMP*", "timestamptz": "TIMESTAMPTZ"}
+    return ", ".join(names.get(k, k.upper() if k in ("date", "blob") else k) for k in kinds)
 
 
 # --------------------------------------------------------------------------------------- gx engine
@@ -838,17 +1249,31 @@ def _chunks(
         yield pa.Table.from_batches(buffer).drop_columns([CHUNK_COLUMN]).to_pandas()
 
 
-def _select_sql(suite: Suite, source: _Source, columns: Iterable[str]) -> str:
-    derived = [
-        f"try_cast({_quote(c)} as timestamptz) at time zone 'UTC' as {_quote(c + PARSED_SUFFIX)}"
-        for c in suite.parsed_timestamps
-        if c in columns
-    ]
-    return "select *" + "".join(", " + d for d in derived) + f" from {source.relation(suite.table)}"
+def _select_sql(suite: Suite, source: _Source, expectations: Sequence[Any]) -> str:
+    """The rows GX sees. Raw tables: only the columns the expectations name, in their contract
+    representation (``<col>__utc`` is the timestamp column itself: the view already holds UTC instants)."""
+    relation = source.relation(suite.table)
+    if not isinstance(source, _RawSource) or any(
+        "row_condition" in e.configuration.kwargs for e in expectations
+    ):
+        return f"select * from {relation}"
+    wanted: list[str] = []
+    for exp in expectations:
+        for col in _columns_of(exp.configuration.kwargs):
+            if col not in wanted:
+                wanted.append(col)
+    timestamps = set(suite.parsed_timestamps)
+    items = []
+    for col in wanted:
+        base = col[: -len(PARSED_SUFFIX)] if col.endswith(PARSED_SUFFIX) else None
+        if base in timestamps:
+            items.append(f"{_quote(base)} as {_quote(col)}")
+        else:
+            items.append(_quote(col))
+    return f"select {', '.join(items) or '1 as __ie_none'} from {relation}"
 
 
 # ----------------------------------------------------------------------------------- runner engine
-REFERENCE = "expect_column_values_to_reference_table"
 CHILD_TABLE = "__ie_child"
 
 
@@ -894,14 +1319,24 @@ def _reference_result(suite: Suite, exp: Any, run: _Run, columns: set[str]) -> E
     }
     label = f"{exp.expectation_type}({col} -> {parent}.{parent_col})"
     problem = None
+    state = run.state(parent)
+    if state == "empty":
+        msg = f"{suite.table}: {label} skipped: no data delivered for {parent} (reported, not blocking)"
+        return ExpectationResult(
+            success=True,
+            observed_value="skipped",
+            message=msg,
+            details={"skipped": f"no data delivered for {parent}"},
+            **{**common, "severity": "warning"},
+        )
     if col not in columns:
         problem = f"{suite.table} has no column {col}"
-    elif parent not in run.available:
+    elif state != "ok":
         problem = f"{parent} is missing or failed its schema checks"
     else:
         try:
             keys = _parent_keys(run, parent, parent_col)
-        except duckdb.Error as exc:
+        except (duckdb.Error, ContractReadError, contract.ContractError) as exc:
             problem = f"cannot read {parent}.{parent_col} ({exc})"
     if problem:
         msg = f"{suite.table}: {label} could not be evaluated: {problem}"
@@ -1033,12 +1468,26 @@ class _Run:
     source: _Source
     batch_definition_for: Any  # callable: table -> GX batch definition
     chunk_rows: int
-    available: set[str]
+    units: dict[str, list[_SchemaUnit]]
     reference: tuple[date | None, date | None]
+    problem: str | None = None
     key_sets: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def state(self, table: str) -> Literal["ok", "empty", "broken"]:
+        """Whether a (parent) table can be read: ``empty`` when the landing zone has no files for it."""
+        if table not in self.units:
+            if isinstance(self.source, _RawSource) and table not in contract.tables():
+                return "broken"
+            self.units[table] = _units_or_problem(self.source, table, self.problem)
+        units = self.units[table]
+        if not units:
+            return "empty"
+        return "ok" if all(u.columns is not None for u in units) else "broken"
 
 
 def _validate_table(suite: Suite, run: _Run, units: list[_SchemaUnit]) -> TableResult:
+    if isinstance(run.source, _RawSource):
+        return _validate_raw_table(suite, run, run.source, units)
     started = time.perf_counter()
     table = suite.table
     relation = run.source.relation(table)
@@ -1058,14 +1507,10 @@ def _validate_table(suite: Suite, run: _Run, units: list[_SchemaUnit]) -> TableR
                 rows = int(run.source.con.execute(f"select count(*) from {relation}").fetchall()[0][0])
             else:
                 rows = sum(counts.values())
-            n_chunks, gx_results = _gx_results(suite, run, columns, rows)
+            n_chunks, gx_results = _gx_results(suite, run, rows)
             results += gx_results
             results += _reference_results(suite, run, columns)
-            for exp in suite.gx_suite.expectations:
-                if exp.expectation_type == "expect_table_row_count_to_be_within_ratio_of_previous_load":
-                    results.append(_row_count_result(suite, exp, run.source, run.reference, counts))
-                elif exp.expectation_type == "expect_table_row_count_to_be_between":
-                    results.append(_row_count_between_result(suite, exp, rows))
+            results += _row_count_results(suite, run, rows, counts)
         except duckdb.Error as exc:
             errors.append(f"{table}: could not read the data ({type(exc).__name__}: {exc})")
     else:
@@ -1081,6 +1526,280 @@ def _validate_table(suite: Suite, run: _Run, units: list[_SchemaUnit]) -> TableR
         errors=errors,
         expectations=results,
     )
+
+
+def _row_count_results(
+    suite: Suite, run: _Run, rows: int, counts: dict[date, int] | None
+) -> list[ExpectationResult]:
+    results = []
+    for exp in suite.gx_suite.expectations:
+        if exp.expectation_type == "expect_table_row_count_to_be_within_ratio_of_previous_load":
+            results.append(_row_count_result(suite, exp, run.source, run.reference, counts))
+        elif exp.expectation_type == "expect_table_row_count_to_be_between":
+            results.append(_row_count_between_result(suite, exp, rows))
+    return results
+
+
+def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list[_SchemaUnit]) -> TableResult:
+    """A landing-zone table: schema per file (from the contract), then the rows in their contract form."""
+    started = time.perf_counter()
+    table = suite.table
+    if not units:  # no file at all: nothing to judge, and no reason to stop the run
+        return TableResult(
+            table=table,
+            suite=suite.name,
+            success=True,
+            rows=0,
+            chunks=0,
+            seconds=round(time.perf_counter() - started, 3),
+            errors=[],
+            expectations=[],
+            warnings=[source.no_data_message(table)],
+        )
+    results = _schema_results(suite, table, units)
+    errors = [r.message for r in results if r.blocking]
+    for err in (u.error for u in units if u.columns is None and u.error):
+        if not any(err in e for e in errors):
+            errors.append(f"{table}: {err}")
+    rows: int | None = None
+    n_chunks = 0
+    warnings: list[str] = []
+    fill_rates: dict[str, dict[str, Any]] = {}
+    if errors:
+        errors.append(f"{table}: schema checks failed, row-level checks skipped")
+    else:
+        try:
+            source.relation(table)
+            columns = source.view_columns(table)
+            counts = _load_counts(source, table, columns) or {}
+            rows = sum(counts.values())
+            stats = _column_stats(source, suite, counts)
+            results += _castable_results(suite, source, stats)
+            results += _fill_rate_results(suite, stats)
+            fill_rates, warnings = _fill_rates(suite, units, stats)
+            n_chunks, gx_results = _gx_results(suite, run, rows)
+            results += gx_results
+            results += _reference_results(suite, run, columns)
+            results += _row_count_results(suite, run, rows, counts)
+        except (duckdb.Error, ContractReadError) as exc:
+            named = source.diagnose(table) if isinstance(exc, duckdb.Error) else []
+            detail = "; ".join(named) if named else f"{type(exc).__name__}: {exc}"
+            errors.append(f"{table}: could not read the data ({detail})")
+    success = not errors and not any(r.blocking for r in results)
+    return TableResult(
+        table=table,
+        suite=suite.name,
+        success=success,
+        rows=rows,
+        chunks=n_chunks,
+        seconds=round(time.perf_counter() - started, 3),
+        errors=errors,
+        expectations=results,
+        warnings=warnings,
+        fill_rates=fill_rates,
+    )
+
+
+@dataclass(frozen=True)
+class _ColumnStats:
+    """Per contract column of a raw table: rows, present and uncastable values, overall and by load."""
+
+    newest: date | None
+    rows: dict[str, int]  # "all" | "newest" | "earlier" -> rows
+    present: dict[str, dict[str, int]]  # column -> scope -> present values
+    uncastable: dict[str, int]  # column -> uncastable values (all loads)
+
+
+def _present_sql(column: contract.Column | None, name: str) -> str:
+    """On the contract view: the raw value was there (for text: not blank)."""
+    if column is not None and column.family == "string":
+        return f"nullif(trim({_quote(name)}), '') is not null"
+    return f"({_quote(name)} is not null or {_quote(name + UNCASTABLE_SUFFIX)})"
+
+
+def _column_stats(source: _RawSource, suite: Suite, counts: dict[date, int]) -> _ColumnStats:
+    """One scan of the contract view: present and uncastable values per column, newest load vs earlier."""
+    spec = suite.contract
+    assert spec is not None
+    newest = max(counts) if counts else None
+    cols: list[tuple[str, contract.Column | None]] = [(c.name, c) for c in spec.columns]
+    cols.append((LOADED_AT, None))
+    items = ["count(*)"]
+    for name, col in cols:
+        items.append(f"count(*) filter (where {_present_sql(col, name)})")
+        items.append(f"count(*) filter (where {_quote(name + UNCASTABLE_SUFFIX)})")
+    scope = f"{LOAD_DATE} = {_literal(newest.isoformat())}::date" if newest else "false"
+    sql = (
+        f"select coalesce({scope}, false) as newest, {', '.join(items)} "
+        f"from {source.relation(suite.table)} group by 1"
+    )
+    rows = {"all": 0, "newest": 0, "earlier": 0}
+    present: dict[str, dict[str, int]] = {name: {"all": 0, "newest": 0, "earlier": 0} for name, _ in cols}
+    uncastable = {name: 0 for name, _ in cols}
+    for record in source.con.execute(sql).fetchall():
+        key = "newest" if record[0] else "earlier"
+        rows[key] += int(record[1])
+        rows["all"] += int(record[1])
+        for i, (name, _) in enumerate(cols):
+            n_present, n_bad = int(record[2 + 2 * i]), int(record[3 + 2 * i])
+            present[name][key] += n_present
+            present[name]["all"] += n_present
+            uncastable[name] += n_bad
+    return _ColumnStats(newest=newest, rows=rows, present=present, uncastable=uncastable)
+
+
+def _castable_results(suite: Suite, source: _RawSource, stats: _ColumnStats) -> list[ExpectationResult]:
+    exps = [e for e in suite.gx_suite.expectations if e.expectation_type == CASTABLE]
+    failing = [e.configuration.kwargs["column"] for e in exps]
+    failing = [c for c in failing if stats.uncastable.get(c)]
+    samples = source.uncastable_samples(suite.table, failing) if failing else {}
+    results = []
+    for exp in exps:
+        kw = _kwargs(exp)
+        col, family, mostly = kw["column"], kw["family"], kw.get("mostly")
+        present = stats.present.get(col, {}).get("all", 0)
+        bad = stats.uncastable.get(col, 0)
+        pct = 100.0 * bad / present if present else 0.0
+        tolerated = suite.tolerated_rows if mostly is not None else 0
+        ok = bad == 0 or bad <= tolerated or (mostly is not None and (present - bad) / present >= mostly)
+        top = samples.get(col, [])
+        label = f"{CASTABLE}({col})"
+        if bad == 0:
+            msg = ""
+        elif ok:
+            msg = (
+                f"{suite.table}: {label}: {bad:,} of {present:,} values cannot be read as {family} "
+                f"({pct:.2f}%), within the threshold (mostly={mostly}, {suite.tolerated_rows} rows "
+                f"tolerated); staging quarantines them; e.g. {_samples(top)}"
+            )
+        else:
+            allowed = 100.0 * (1 - (mostly if mostly is not None else 1.0))
+            msg = (
+                f"{suite.table}: {label} failed: {bad:,} of {present:,} values cannot be read as {family} "
+                f"({pct:.2f}%), at most {allowed:.2f}% allowed; e.g. {_samples(top)}"
+            )
+        results.append(
+            ExpectationResult(
+                expectation=CASTABLE,
+                column=col,
+                engine="runner",
+                success=ok,
+                severity=_severity(exp),
+                kwargs=kw,
+                mostly=mostly,
+                element_count=present,
+                unexpected_count=bad,
+                unexpected_percent=round(pct, 4),
+                observed_value=f"{pct:.2f}% uncastable",
+                sample_values=top,
+                message=msg,
+            )
+        )
+    return results
+
+
+def _fill_rate_results(suite: Suite, stats: _ColumnStats) -> list[ExpectationResult]:
+    """Not-null expectations of optional columns: the fill rate against ``mostly``, as a warning only."""
+    results = []
+    for exp in suite.gx_suite.expectations:
+        if not suite.is_fill_rate(exp):
+            continue
+        kw = _kwargs(exp)
+        col, mostly = kw["column"], kw.get("mostly")
+        rows, filled = stats.rows["all"], stats.present[col]["all"]
+        fill = filled / rows if rows else None
+        expected = 1.0 if mostly is None else float(mostly)
+        ok = fill is None or fill >= expected
+        msg = (
+            ""
+            if ok
+            else f"{suite.table}: optional column {col} is filled in {fill:.1%} of {rows:,} rows, less than "
+            f"the {expected:.0%} expected of it (reported, not blocking)"
+        )
+        results.append(
+            ExpectationResult(
+                expectation=NOT_NULL,
+                column=col,
+                engine="runner",
+                success=ok,
+                severity="warning",  # an optional column never blocks, whatever the suite says
+                kwargs=kw,
+                mostly=mostly,
+                element_count=rows,
+                unexpected_count=rows - filled,
+                unexpected_percent=round(100.0 * (rows - filled) / rows, 4) if rows else 0.0,
+                observed_value=None if fill is None else f"{fill:.2%} filled",
+                message=msg,
+                details={"fill_rate": True, "optional": True},
+            )
+        )
+    return results
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _fill_rates(
+    suite: Suite, units: list[_SchemaUnit], stats: _ColumnStats
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The ``fill_rates`` block of a raw table, and its warnings (absent, empty or emptying columns)."""
+    spec = suite.contract
+    assert spec is not None
+    readable = [u for u in units if u.columns is not None]
+    block: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    for col in spec.columns:
+        present = stats.present[col.name]
+        rows = stats.rows
+        without = [u.label for u in readable if _find_column(u.columns or {}, col.name) is None]
+        newest_rate = _rate(present["newest"], rows["newest"])
+        earlier_rate = _rate(present["earlier"], rows["earlier"])
+        change = (
+            round(newest_rate - earlier_rate, 4)
+            if newest_rate is not None and earlier_rate is not None
+            else None
+        )
+        warning = None
+        reported = False  # an absent column is reported by its existence check already
+        if not col.required:
+            if len(without) == len(readable):
+                warning = (
+                    f"{suite.table}: optional column {col.name} is absent from every file: it reads as null"
+                )
+                reported = True
+            elif rows["all"] and present["all"] == 0:
+                warning = f"{suite.table}: optional column {col.name} is never filled ({rows['all']:,} rows)"
+            elif (
+                newest_rate is not None
+                and earlier_rate is not None
+                and earlier_rate >= FILL_DROP_MIN_EARLIER
+                and rows["newest"] >= FILL_DROP_MIN_ROWS
+                and newest_rate < FILL_DROP_RATIO * earlier_rate
+            ):
+                warning = (
+                    f"{suite.table}: optional column {col.name} is filled in {newest_rate:.1%} of the newest "
+                    f"load ({stats.newest}) against {earlier_rate:.1%} of the earlier loads"
+                )
+        if warning:
+            warning += " (reported, not blocking)"
+            if not reported:
+                warnings.append(warning)
+        block[col.name] = {
+            "required": col.required,
+            "rows": rows["all"],
+            "filled": present["all"],
+            "fill_rate": _rate(present["all"], rows["all"]),
+            "newest_load_date": stats.newest,
+            "newest_load_fill_rate": newest_rate,
+            "earlier_loads_fill_rate": earlier_rate,
+            "change": change,
+            "uncastable": stats.uncastable[col.name],
+            "files_without_column": len(without),
+            "severity": "warning" if warning else "info",
+            "warning": warning,
+        }
+    return block, warnings
 
 
 def _load_counts(source: _Source, table: str, columns: set[str]) -> dict[date, int] | None:
@@ -1104,14 +1823,12 @@ def _load_counts(source: _Source, table: str, columns: set[str]) -> dict[date, i
     return counts
 
 
-def _gx_results(
-    suite: Suite, run: _Run, columns: set[str], total: int
-) -> tuple[int, list[ExpectationResult]]:
+def _gx_results(suite: Suite, run: _Run, total: int) -> tuple[int, list[ExpectationResult]]:
     con = run.source.con
-    gx_exps = [e for e in suite.gx_suite.expectations if suite.engine(e.expectation_type) == "gx"]
-    sql = _select_sql(suite, run.source, columns)
+    gx_exps = [e for e in suite.gx_suite.expectations if suite.engine_of(e) == "gx"]
     if not gx_exps:
         return 0, []
+    sql = _select_sql(suite, run.source, gx_exps)
     # copies with ids of our own: GX returns results in its own order, the id maps them back
     chunk_suite = gx.ExpectationSuite(
         name=f"{suite.name}.chunk", expectations=[e.configuration.to_domain_obj() for e in gx_exps]
@@ -1199,7 +1916,11 @@ def _store_for_docs(context: Any, suite: Suite, table_result: TableResult, run_i
             },
             "batch_kwargs": {"data_asset_name": suite.table},
             "batch_markers": {"rows": table_result.rows, "chunks": table_result.chunks},
-            "batch_spec": {"table": suite.table, "errors": table_result.errors},
+            "batch_spec": {
+                "table": suite.table,
+                "errors": table_result.errors,
+                "warnings": table_result.warnings,
+            },
         },
     )
     context.suites.add_or_update(suite.gx_suite)
@@ -1265,14 +1986,21 @@ def validate(
     con, source, problem = _open_source(stage, Path(raw_root), Path(warehouse))
     try:
         units = {s.table: _units_or_problem(source, s.table, problem) for s in suites}
-        available = {t for t, us in units.items() if us and all(u.columns is not None for u in us)}
+        if isinstance(source, _RawSource) and suites and not any(units.values()):
+            # a table without files is news, a landing zone without any is a failed delivery
+            problem = (
+                f"the landing zone {source.root} holds no Parquet or CSV file for any table (expected "
+                "<system>/<table>/load_date=YYYY-MM-DD/*.parquet, *.csv or *.csv.gz)"
+            )
+            units = {s.table: _units_or_problem(source, s.table, problem) for s in suites}
         run = _Run(
             stage=stage,
             source=source,
             batch_definition_for=batch_definition_for,
             chunk_rows=chunk_rows,
-            available=available,
+            units=units,
             reference=_reference_dates(source),
+            problem=problem,
         )
         if isinstance(source, _RawSource):
             log.info("%s gate: newest load %s, previous %s", stage, *run.reference)
@@ -1323,6 +2051,19 @@ def validate(
     return result
 
 
+def read_landing_table(raw_root: Path, table: str) -> pa.Table:
+    """A landing-zone table as the raw gate sees it: Parquet and CSV files read per format, every contract
+    column cast as staging casts it (``<col>``, ``<col>__uncastable``), ``_loaded_at`` as naive UTC, and
+    ``load_date``. For debugging an export and for tests; a broken file raises :class:`ContractReadError`.
+    """
+    con = _configure(duckdb.connect())
+    try:
+        source = _RawSource(con, Path(raw_root))
+        return con.execute(f"select * from {source.relation(table)}").to_arrow_table()
+    finally:
+        con.close()
+
+
 def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
@@ -1356,11 +2097,12 @@ def _open_source(
 
 
 def _units_or_problem(source: _Source, table: str, problem: str | None) -> list[_SchemaUnit]:
+    """The schema units of a table; for the landing zone, [] means no data was delivered."""
     if problem:
         return [_SchemaUnit(table, None, problem)]
     try:
         return source.schema_units(table)
-    except duckdb.Error as exc:
+    except (duckdb.Error, OSError) as exc:
         return [_SchemaUnit(table, None, f"cannot inspect {table}: {exc}")]
 
 
@@ -1389,3 +2131,5 @@ def _log_table(stage: Stage, t: TableResult) -> None:
     for r in t.reported:
         if r.message:
             log.warning("  %s", r.message)
+    for msg in t.warnings:
+        log.warning("  %s", msg)
