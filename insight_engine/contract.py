@@ -192,8 +192,9 @@ def table(key: str, project_dir: Path | None = None) -> Table:
 
 # ------------------------------------------------------------------------- timestamps as exports write them
 # The forms a timestamp may take in a landing file (text after trimming; '' is null). The dbt macro
-# `parse_timestamp_utc` (macros/staging/timestamps.sql) states the same rule in SQL for dbt; the raw gate uses
-# timestamp_utc_sql() below, and tests/python/test_timestamps.py holds both to the same table of cases.
+# `parse_timestamp_utc` (macros/staging/landing_casts.sql) states the same rule in SQL for dbt; the raw gate
+# uses timestamp_utc_sql() below; tests/python/test_gate_casting.py and test_landing_casts.py hold both to one
+# table of cases.
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 NAIVE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?$"
 OFFSET_PATTERN = NAIVE_PATTERN[:-1] + r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"

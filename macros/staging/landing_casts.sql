@@ -1,7 +1,8 @@
 {#-
     How a landing column becomes its contract type, whatever compatible type the export wrote it in.
     The raw gate applies the same rules (insight_engine/contract.py: cast_sql, timestamp_utc_sql);
-    tests/python/test_landing_casts.py holds both to one table of cases.
+    tests/python/test_landing_casts.py runs these macros over the raw gate's table of cases
+    (tests/python/test_gate_casting.py).
 
     | contract   | accepted in the file                                  | cast                                   |
     |------------|-------------------------------------------------------|----------------------------------------|
@@ -100,13 +101,13 @@
         case when {{ expression }} = floor({{ expression }}) then try_cast({{ expression }} as {{ data_type }}) end
         {%- elif got == 'boolean' -%}case when {{ expression }} then 1 when not {{ expression }} then 0 end
         {%- else -%}
-        coalesce(
-            try_cast({{ text }} as {{ data_type }}),
-            case
-                when try_cast({{ text }} as double) = floor(try_cast({{ text }} as double))
-                    then try_cast(try_cast({{ text }} as double) as {{ data_type }})
-            end
-        )
+        {#- only integer text casts to an integer (DuckDB's cast would round '12.5' to 13); other numeric
+            text must be integral ('12.0') -#}
+        case
+            when {{ text_matches(text, '^[+-]?[0-9]+$') }} then try_cast({{ text }} as {{ data_type }})
+            when try_cast({{ text }} as double) = floor(try_cast({{ text }} as double))
+                then try_cast(try_cast({{ text }} as double) as {{ data_type }})
+        end
         {%- endif -%}
     {%- elif want == 'number' -%}
         {%- if got in ('integer', 'number') -%}cast({{ expression }} as {{ data_type }})
@@ -131,6 +132,19 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error("landing_value: no cast rule for contract type " ~ data_type) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whole-string regular-expression match, on every engine. -#}
+{% macro text_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('text_matches', 'insight_engine')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__text_matches(expression, pattern) -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__text_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
 {%- endmacro %}
 
 {#- True when `expression` holds a value (text: not blank) that landing_value cannot cast. -#}

@@ -134,8 +134,8 @@
 
 {% macro landing_csv_options() -%}
     header = true, all_varchar = true, union_by_name = true, hive_partitioning = true,
-    hive_types = {'load_date': DATE}, delim = ',', quote = '"', escape = '"', strict_mode = false,
-    encoding = 'utf-8'
+    hive_types = {'load_date': DATE}, delim = ',', quote = '"', escape = '"', skip = 0,
+    strict_mode = true, null_padding = false, allow_quoted_nulls = true, encoding = 'utf-8'
 {%- endmacro %}
 
 {#- Spark: a temporary view over the table's folder (partition discovery gives `load_date`). -#}
