@@ -1,9 +1,10 @@
 """dbt's landing casts (macros/staging/landing_casts.sql) against the raw gate's table of cases.
 
-The raw gate (contract.cast_sql) runs before dbt and staging (read_source -> landing_value) after it; each
-must judge a landing value the same way, or the gate passes what staging quarantines (or the reverse). The cases
-of tests/python/test_gate_casting.py (hand-written expected values) are compiled through the dbt macros in
-one `dbt compile --inline` and evaluated in DuckDB: value and failure flag must both match.
+The raw gate (contract.cast_sql) runs before dbt and staging (read_source -> landing_value) after it;
+each must judge a landing value the same way, or the gate passes what staging quarantines (or the
+reverse). The cases of tests/python/test_gate_casting.py (hand-written expected values) are compiled
+through the dbt macros in one `dbt compile --inline` and evaluated in DuckDB: value and failure flag
+must both match.
 """
 
 from __future__ import annotations
