@@ -6,3 +6,15 @@
 {% macro csat_pct(n_satisfied, n_answers) -%}
     case when {{ n_answers }} > 0 then 100.0 * cast({{ n_satisfied }} as double) / {{ n_answers }} end
 {%- endmacro %}
+
+{#- 95% margin of error of a share in percentage points: 196 x sqrt(p (1 - p) / n). -#}
+{% macro proportion_margin_of_error(n_positive, n_answers) -%}
+    case
+        when {{ n_answers }} > 0
+            then 196.0 * sqrt(
+                (cast({{ n_positive }} as double) / {{ n_answers }})
+                * (1 - cast({{ n_positive }} as double) / {{ n_answers }})
+                / {{ n_answers }}
+            )
+    end
+{%- endmacro %}
