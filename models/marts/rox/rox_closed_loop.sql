@@ -5,7 +5,7 @@
     and did the customer buy again? The follow-up is the customer's first CRM interaction of purpose
     follow_up (fct_journey_events) after the answer and before the customer's next detractor answer
     (a call after a newer complaint answers that one); the SLA is var closed_loop_sla_hours (72).
-    Status is evaluated at the as-of date (fct_customer.as_of_date): what happened after it is not
+    Status is evaluated at the as-of date (int_as_of_date): what happened after it is not
     counted.
 -#}
 
@@ -39,8 +39,7 @@ customers as (
 
 as_of as (
 
-    select cast(max(as_of_date) as timestamp) as as_of_at
-    from customers
+    select as_of_at from {{ ref('int_as_of_date') }}
 
 ),
 
