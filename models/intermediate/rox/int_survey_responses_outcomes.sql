@@ -311,6 +311,9 @@ final as (
         ces_score,
         cast(discount_share_pct as double) as discount_share_pct,
         cast(n_cases_before_90d as bigint) as n_cases_before_90d,
+        -- non-cancelled orders in the 12 months up to the answer: the buying frequency drivers are
+        -- adjusted for (rox_drivers), and the base of retention
+        cast(n_orders_prior_year as bigint) as n_orders_prior_12m,
         cast(mean_resolution_hours_before as double) as mean_resolution_hours_before,
         -- outcomes: only for complete windows (an incomplete window is unknown, not zero)
         case
