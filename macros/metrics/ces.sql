@@ -1,16 +1,6 @@
-{#- CES (DESIGN.md section 3): answers 1-7, 7 = very easy; easy = 5-7. -#}
-
-{% macro ces_band(score) -%}
-    case
-        when {{ score }} between 5 and 7 then 'easy'
-        when {{ score }} = 4 then 'neutral'
-        when {{ score }} between 1 and 3 then 'difficult'
-    end
-{%- endmacro %}
-
-{% macro is_ces_easy(score) -%}
-    ({{ score }} between 5 and 7)
-{%- endmacro %}
+{#- CES (DESIGN.md section 3): answers 1-7, 7 = very easy. The bands (difficult 1-3, neutral 4, easy 5-7)
+    are rows of seeds/survey_metric_thresholds.csv, attached with join_metric_band(); easy is the band of
+    polarity `positive`. -#}
 
 {#- % easy = easy answers / all valid answers x 100. -#}
 {% macro ces_easy_pct(n_easy, n_answers) -%}

@@ -1,13 +1,7 @@
 {#- NPS (DESIGN.md section 3). Valid answers are integers 0-10 to questions whose metric is `nps`. -#}
 
-{#- promoter (9-10) | passive (7-8) | detractor (0-6) | null for anything else. -#}
-{% macro nps_group(score) -%}
-    case
-        when {{ score }} between 9 and 10 then 'promoter'
-        when {{ score }} between 7 and 8 then 'passive'
-        when {{ score }} between 0 and 6 then 'detractor'
-    end
-{%- endmacro %}
+{#- The groups (promoter 9-10, passive 7-8, detractor 0-6) are rows of seeds/survey_metric_thresholds.csv,
+    attached with join_metric_band() (macros/metrics/survey.sql). -#}
 
 {#- 100 x (promoters - detractors) / valid answers; null when there are none. Shares and scores are
     computed in double on every engine (Spark would keep a decimal of scale 6), see DECISIONLOG.md. -#}

@@ -1,13 +1,26 @@
-{#- A numeric answer counts for `metric` only when it is a whole number inside the metric's scale. -#}
-{% macro is_valid_metric_answer(metric, score) -%}
+{#-
+    Score bands come from one place, seeds/survey_metric_thresholds.csv: one row per metric and band with
+    its score range, the metric's scale, the band's polarity (positive: promoter / satisfied / easy;
+    negative: detractor / dissatisfied / difficult) and whether an answer in it needs a follow-up (closed
+    loop). Change a range there and every model moves with it.
+-#}
+
+{#- A left join of the band `score` falls in for `metric`, as `alias` (alias.band, alias.polarity,
+    alias.needs_follow_up); no row for a null or out-of-scale score. -#}
+{% macro join_metric_band(metric, score, alias) -%}
+    left join {{ ref('survey_metric_thresholds') }} as {{ alias }}
+        on
+            {{ alias }}.metric = '{{ metric }}'
+            and {{ score }} between {{ alias }}.min_score and {{ alias }}.max_score
+{%- endmacro %}
+
+{#- A numeric answer counts only when it is a whole number inside its metric's scale (the seed's
+    scale_min .. scale_max for that metric). -#}
+{% macro is_valid_metric_answer(score, scale_min, scale_max) -%}
     (
         {{ score }} is not null
         and {{ score }} = floor({{ score }})
-        and (
-            ({{ metric }} = 'nps' and {{ score }} between 0 and 10)
-            or ({{ metric }} = 'csat' and {{ score }} between 1 and 5)
-            or ({{ metric }} = 'ces' and {{ score }} between 1 and 7)
-        )
+        and {{ score }} between {{ scale_min }} and {{ scale_max }}
     )
 {%- endmacro %}
 

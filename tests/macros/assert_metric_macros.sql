@@ -36,27 +36,52 @@ ces as (
 
 ),
 
+-- the default bands of seeds/survey_metric_thresholds.csv are DESIGN.md's: looked up the way every model does
+looked_up as (
+
+    select
+        'nps' as metric,
+        bands.score,
+        bands.expected_group as expected_band,
+        cast(null as boolean) as expected_positive,
+        nps_bands.band,
+        nps_bands.polarity = 'positive' as is_positive
+    from bands
+    {{ join_metric_band('nps', 'bands.score', 'nps_bands') }}
+
+    union all
+
+    select
+        'csat' as metric,
+        csat.score,
+        csat.expected_band,
+        csat.expected_satisfied as expected_positive,
+        csat_bands.band,
+        csat_bands.polarity = 'positive' as is_positive
+    from csat
+    {{ join_metric_band('csat', 'csat.score', 'csat_bands') }}
+
+    union all
+
+    select
+        'ces' as metric,
+        ces.score,
+        ces.expected_band,
+        ces.expected_easy as expected_positive,
+        ces_bands.band,
+        ces_bands.polarity = 'positive' as is_positive
+    from ces
+    {{ join_metric_band('ces', 'ces.score', 'ces_bands') }}
+
+),
+
 failures as (
 
-    select 'nps_group' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
-    from bands
-    where {{ nps_group('score') }} is distinct from expected_group
-
-    union all
-
-    select 'csat' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
-    from csat
+    select metric as check_name, cast(score as {{ dbt.type_string() }}) as input_value
+    from looked_up
     where
-        {{ csat_band('score') }} is distinct from expected_band
-        or {{ is_csat_satisfied('score') }} is distinct from expected_satisfied
-
-    union all
-
-    select 'ces' as check_name, cast(score as {{ dbt.type_string() }}) as input_value
-    from ces
-    where
-        {{ ces_band('score') }} is distinct from expected_band
-        or {{ is_ces_easy('score') }} is distinct from expected_easy
+        band is distinct from expected_band
+        or (expected_positive is not null and is_positive is distinct from expected_positive)
 
     union all
 
@@ -81,7 +106,7 @@ failures as (
     union all
 
     select 'valid_answer' as check_name, 'nps 2.5' as input_value
-    where {{ is_valid_metric_answer("'nps'", 2.5) }}
+    where {{ is_valid_metric_answer(2.5, 0, 10) }} or not {{ is_valid_metric_answer(10, 0, 10) }}
 
     union all
 

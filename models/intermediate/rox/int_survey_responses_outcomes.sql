@@ -1,10 +1,5 @@
 {{ config(materialized='table') }}
 
-{%- set as_of_sql = (
-    "cast('" ~ var('as_of_date') ~ "' as timestamp)" if var('as_of_date')
-    else dbt.dateadd('day', 1, 'newest_order_day_at')
-) %}
-
 {#-
     One row per survey response with a customer_key: the answer, the drivers known at answer time and
     the customer's outcomes in the 12 months after it, (submitted_at, submitted_at + 365 days].
@@ -38,21 +33,10 @@ dim_customers as (
 
 ),
 
-newest_order as (
-
-    select
-        coalesce(
-            cast(max(ordered_date) as timestamp), cast(current_date as timestamp)
-        ) as newest_order_day_at
-    from fct_orders
-
-),
-
--- the same as-of time as fct_customer: var as_of_date, else the day after the newest order
+-- the one as-of time of every model (int_as_of_date)
 as_of as (
 
-    select {{ as_of_sql }} as as_of_at
-    from newest_order
+    select as_of_at from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -327,6 +311,9 @@ final as (
         ces_score,
         cast(discount_share_pct as double) as discount_share_pct,
         cast(n_cases_before_90d as bigint) as n_cases_before_90d,
+        -- non-cancelled orders in the 12 months up to the answer: the buying frequency drivers are
+        -- adjusted for (rox_drivers), and the base of retention
+        cast(n_orders_prior_year as bigint) as n_orders_prior_12m,
         cast(mean_resolution_hours_before as double) as mean_resolution_hours_before,
         -- outcomes: only for complete windows (an incomplete window is unknown, not zero)
         case

@@ -38,6 +38,18 @@ surveys as (
 
 ),
 
+-- the metrics and their scales (seeds/survey_metric_thresholds.csv)
+metric_scales as (
+
+    select
+        metric,
+        min(scale_min) as scale_min,
+        max(scale_max) as scale_max
+    from {{ ref('survey_metric_thresholds') }}
+    group by metric
+
+),
+
 metric_answers as (
 
     select
@@ -51,9 +63,12 @@ metric_answers as (
     from answers
     inner join questions
         on answers.question_id = questions.question_id
+    inner join metric_scales
+        on questions.metric = metric_scales.metric
     where
-        questions.metric in ('nps', 'csat', 'ces')
-        and {{ is_valid_metric_answer('questions.metric', 'answers.answer_numeric') }}
+        {{ is_valid_metric_answer(
+            'answers.answer_numeric', 'metric_scales.scale_min', 'metric_scales.scale_max'
+        ) }}
 
 ),
 

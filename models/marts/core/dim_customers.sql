@@ -1,15 +1,13 @@
 {{ config(schema='restricted', tags=['pii']) }}
 
-{%- set as_of_date_sql = (
-    "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else 'current_date'
-) %}
 
 {#-
     One row per customer_key with the profile of the customer's primary CRM record: the earliest-created
     CRM id in the identity component (ties: the lowest id). A customer without any CRM record still has
     a row, with a null profile. Holds PII (e-mail, phone, names, birth date, gender, city): schema
     `restricted`, never published to BI; marts in core/rox read only its non-PII columns.
-    age_band is measured as of var('as_of_date'), or today when the var is not set.
+    age_band is measured at int_as_of_date (var as_of_date, else the day after the newest order), so a
+    rebuild of the same data gives the same bands.
 -#}
 
 with
@@ -41,7 +39,7 @@ customers as (
 
 as_of as (
 
-    select {{ as_of_date_sql }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date') }}
 
 ),
 

@@ -1,7 +1,7 @@
 {#-
     The unified customer fact: one row per customer_key, the 360-degree view BI reads.
     No PII: profile attributes come from dim_customers' non-PII columns only.
-    Everything "as of" is measured at var('as_of_date'), default the newest order date in the data.
+    Everything "as of" is measured at int_as_of_date (var as_of_date, else the day after the newest order).
 -#}
 
 -- noqa: disable=LT02
@@ -45,17 +45,7 @@ sessions as (
 
 as_of as (
 
-    -- one row: either the pinned as-of date, or the day after the newest order
-    select
-        {%- if var('as_of_date') %}
-        cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
-        {%- else %}
-        coalesce(cast(max(orders.ordered_date) as timestamp), current_timestamp)
-        + interval 1 day as as_of_at
-        {%- endif %}
-    {%- if not var('as_of_date') %}
-    from orders
-    {%- endif %}
+    select as_of_at from {{ ref('int_as_of_date') }}
 
 ),
 

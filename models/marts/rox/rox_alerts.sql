@@ -1,6 +1,7 @@
 {#-
-    One row per alert: a sustained drop of NPS (nps_drop) or of the mean CES, i.e. an effort spike
-    (effort_spike), for a segment or a touchpoint. Each day, the 30 days ending that day (current
+    One row per alert: a sustained drop of NPS (nps_drop), of CSAT % (csat_drop) or of the mean CES, i.e.
+    an effort spike (effort_spike), for a segment or a touchpoint: a CSAT-only or CES-only programme is
+    watched as closely as an NPS one. Each day, the 30 days ending that day (current
     window) are compared with the 90 days before them (baseline), from the scorecard's additive
     counts. A day is a breach when the current value is below the baseline by more than the margin of
     error of the difference taken at z = var alert_z (default 3.29) and both windows have at least
@@ -17,7 +18,8 @@
 {%- set min_days = var('alert_min_days', 7) %}
 {%- set z_factor = var('alert_z', 3.29) / 1.96 %}
 {%- set summed = [
-    'n_nps', 'n_promoters', 'n_detractors', 'n_ces', 'ces_score_sum', 'ces_score_sq_sum'
+    'n_nps', 'n_promoters', 'n_detractors', 'n_csat', 'n_csat_satisfied',
+    'n_ces', 'ces_score_sum', 'ces_score_sq_sum'
 ] %}
 
 with
@@ -40,6 +42,8 @@ strata_days as (
         sum(n_nps) as n_nps,
         sum(n_promoters) as n_promoters,
         sum(n_detractors) as n_detractors,
+        sum(n_csat) as n_csat,
+        sum(n_csat_satisfied) as n_csat_satisfied,
         sum(n_ces) as n_ces,
         sum(ces_score_sum) as ces_score_sum,
         sum(ces_score_sq_sum) as ces_score_sq_sum
@@ -57,6 +61,8 @@ strata_days as (
         sum(n_nps) as n_nps,
         sum(n_promoters) as n_promoters,
         sum(n_detractors) as n_detractors,
+        sum(n_csat) as n_csat,
+        sum(n_csat_satisfied) as n_csat_satisfied,
         sum(n_ces) as n_ces,
         sum(ces_score_sum) as ces_score_sum,
         sum(ces_score_sq_sum) as ces_score_sq_sum
@@ -118,6 +124,26 @@ strata_metrics as (
             as baseline_moe
     from windowed
     where n_nps_current > 0 and n_nps_baseline > 0
+
+    union all
+
+    -- CSAT %: a share, so its 95% margin of error is that of a proportion, in percentage points
+    select
+        'csat_drop' as alert_type,
+        'csat_pct' as metric_name,
+        dimension,
+        dimension_value,
+        stratum,
+        date_day,
+        day_number,
+        n_csat_current as n_current,
+        n_csat_baseline as n_baseline,
+        {{ csat_pct('n_csat_satisfied_current', 'n_csat_current') }} as current_value,
+        {{ csat_pct('n_csat_satisfied_baseline', 'n_csat_baseline') }} as baseline_value,
+        {{ proportion_margin_of_error('n_csat_satisfied_current', 'n_csat_current') }} as current_moe,
+        {{ proportion_margin_of_error('n_csat_satisfied_baseline', 'n_csat_baseline') }} as baseline_moe
+    from windowed
+    where n_csat_current > 0 and n_csat_baseline > 0
 
     union all
 
@@ -262,6 +288,8 @@ final as (
         case
             when breaches.alert_type = 'nps_drop' and breaches.value_difference <= -20 then 'high'
             when breaches.alert_type = 'nps_drop' and breaches.value_difference <= -10 then 'medium'
+            when breaches.alert_type = 'csat_drop' and breaches.value_difference <= -10 then 'high'
+            when breaches.alert_type = 'csat_drop' and breaches.value_difference <= -5 then 'medium'
             when breaches.alert_type = 'effort_spike' and breaches.value_difference <= -1
                 then 'high'
             when breaches.alert_type = 'effort_spike' and breaches.value_difference <= -0.5

@@ -1,9 +1,11 @@
 {#-
-    One row per detractor NPS answer (response_id): did someone get back to the customer, how fast,
+    One row per answer whose band asks for a follow-up (fct_survey_responses.follow_up_metric, from the
+    survey_metric_thresholds seed: by default NPS detractors, dissatisfied CSAT, difficult CES), with the
+    metric and band that raised it: did someone get back to the customer, how fast,
     and did the customer buy again? The follow-up is the customer's first CRM interaction of purpose
     follow_up (fct_journey_events) after the answer and before the customer's next detractor answer
     (a call after a newer complaint answers that one); the SLA is var closed_loop_sla_hours (72).
-    Status is evaluated at the as-of date (fct_customer.as_of_date): what happened after it is not
+    Status is evaluated at the as-of date (int_as_of_date): what happened after it is not
     counted.
 -#}
 
@@ -37,8 +39,7 @@ customers as (
 
 as_of as (
 
-    select cast(max(as_of_date) as timestamp) as as_of_at
-    from customers
+    select as_of_at from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -49,6 +50,17 @@ detractors as (
         customer_key,
         touchpoint_id,
         nps_score,
+        follow_up_metric as experience_metric,
+        case follow_up_metric
+            when 'nps' then nps_group
+            when 'csat' then csat_band
+            when 'ces' then ces_band
+        end as experience_group,
+        case follow_up_metric
+            when 'nps' then nps_score
+            when 'csat' then csat_score
+            when 'ces' then ces_score
+        end as experience_score,
         submitted_at as answered_at,
         -- the customer's next detractor answer closes the window of this one (anonymous answers
         -- share a null partition, but never match a follow-up)
@@ -56,7 +68,7 @@ detractors as (
             partition by customer_key order by submitted_at asc, response_id asc
         ) as next_detractor_answered_at
     from responses
-    where nps_group = 'detractor'
+    where follow_up_metric is not null
 
 ),
 
@@ -142,6 +154,9 @@ joined as (
         customers.segment,
         follow_ups_ranked.channel as follow_up_channel,
         detractors.nps_score,
+        detractors.experience_metric,
+        detractors.experience_group,
+        detractors.experience_score,
         coalesce(customers.has_crm_profile, false) as has_crm_profile,
         as_of.as_of_at,
         detractors.answered_at,
@@ -177,6 +192,9 @@ final as (
             else 'open_within_sla'
         end as follow_up_status,
         follow_up_channel,
+        experience_metric,
+        experience_group,
+        cast(experience_score as integer) as experience_score,
         nps_score,
         {{ round_half_up(
             'cast(' ~ dbt.datediff('answered_at', 'followed_up_at', 'second') ~ ' as double)'

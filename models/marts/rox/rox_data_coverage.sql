@@ -2,7 +2,7 @@
     One row per journey_stage (journey_stages seed) x data_type: how much we know about each stage of
     the journey, for how many customers and how fresh it is; a cell without any row is a gap (where
     we are blind). Every combination is present, with zeros when there is no data. Rows after the
-    as-of date (fct_customer.as_of_date) are not counted. Mapping (see the model YAML):
+    as-of date (int_as_of_date) are not counted. Mapping (see the model YAML):
     behavioural = web/app sessions, transactional = orders placed and deliveries, service = support
     cases and CRM interactions, all at the stage fct_journey_events gives them; attitudinal = survey
     responses with a valid NPS, CSAT or CES score and emotional = comments (fct_feedback_verbatims),
@@ -55,7 +55,7 @@ stages as (
 as_of as (
 
     select
-        cast(max(as_of_date) as timestamp) as as_of_at,
+        (select as_of_dates.as_of_at from {{ ref('int_as_of_date') }} as as_of_dates) as as_of_at,
         count(*) as n_customers_total
     from customers
 

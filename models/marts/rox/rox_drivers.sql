@@ -1,10 +1,27 @@
 {#-
     Where to act: one row per driver x driver_level x outcome. For every candidate driver known at
-    answer time (int_survey_responses_outcomes), its association with the NPS score of the answer and
-    with the customer's net revenue in the 12 months after it (complete windows only): means with the
-    driver present and absent, their difference, Pearson correlation, n, and a rank by the absolute
-    difference within the outcome. The unit is the survey response (see DECISIONLOG.md).
+    answer time (int_survey_responses_outcomes), its effect on the experience itself (the answer's NPS,
+    CSAT and CES scores) and on the customer's net revenue in the 12 months after it (complete windows
+    only): means with the driver present and absent, their difference with a 95% confidence interval,
+    Pearson correlation, n, and the same difference **adjusted** for how often the customer buys.
+
+    Adjustment by stratification: responses are split by the customer's non-cancelled orders in the 12
+    months up to the answer (0, 1, 2-3, 4+: purchase frequency, which is also the order count that
+    per-order drivers such as late delivery ride on); the present-minus-absent difference is taken
+    inside each stratum that has at least 2 responses on each side and averaged with the stratum's
+    share of those responses as weight; its variance is the weighted sum of the strata's
+    s_p^2/n_p + s_a^2/n_a. Ranked by the absolute adjusted difference within the outcome. A driver is
+    never scored against the outcome it is made of (effort against CES). Reasons: DECISIONLOG.md.
 -#}
+
+{%- set strata_sql -%}
+    case
+        when n_orders_prior_12m = 0 then '0'
+        when n_orders_prior_12m = 1 then '1'
+        when n_orders_prior_12m <= 3 then '2-3'
+        else '4+'
+    end
+{%- endset %}
 
 with
 
@@ -28,7 +45,9 @@ observations as (
         device,
         ces_band,
         nps_score,
+        csat_score,
         ces_score,
+        {{ strata_sql }} as purchase_frequency_stratum,
         discount_share_pct,
         n_cases_before_90d,
         mean_resolution_hours_before,
@@ -196,22 +215,27 @@ driver_values as (
 
 ),
 
--- each driver against each outcome: the answer's NPS, and 12-month revenue of complete windows
+-- each driver against each outcome: the answer's NPS, CSAT and CES, and 12-month revenue of
+-- complete windows
 outcome_values as (
 
+    {%- for score in ['nps_score', 'csat_score', 'ces_score'] %}
     select
         observations.response_id,
-        'nps_score' as outcome,
-        cast(observations.nps_score as double) as outcome_value
+        '{{ score }}' as outcome,
+        cast(observations.{{ score }} as double) as outcome_value,
+        observations.purchase_frequency_stratum
     from observations
-    where observations.nps_score is not null
+    where observations.{{ score }} is not null
 
     union all
+    {%- endfor %}
 
     select
         observations.response_id,
         'net_revenue_12m_amount' as outcome,
-        cast(observations.net_revenue_12m_amount as double) as outcome_value
+        cast(observations.net_revenue_12m_amount as double) as outcome_value,
+        observations.purchase_frequency_stratum
     from observations
     where observations.is_window_complete and observations.net_revenue_12m_amount is not null
 
@@ -227,10 +251,13 @@ paired as (
         outcome_values.outcome,
         driver_values.driver_value,
         outcome_values.outcome_value,
+        outcome_values.purchase_frequency_stratum,
         driver_values.is_present
     from driver_values
     inner join outcome_values
         on driver_values.response_id = outcome_values.response_id
+    -- a driver made of the outcome is no driver of it
+    where not (driver_values.driver = 'effort_ces' and outcome_values.outcome = 'ces_score')
 
 ),
 
@@ -257,14 +284,95 @@ aggregated as (
 
 ),
 
-compared as (
+-- per stratum: counts, means and sample variances on each side
+strata as (
+
+    select
+        driver,
+        driver_level,
+        outcome,
+        purchase_frequency_stratum,
+        count(case when is_present then 1 end) as n_p,
+        count(case when not is_present then 1 end) as n_a,
+        avg(case when is_present then outcome_value end) as mean_p,
+        avg(case when not is_present then outcome_value end) as mean_a,
+        var_samp(case when is_present then outcome_value end) as var_p,
+        var_samp(case when not is_present then outcome_value end) as var_a
+    from paired
+    group by driver, driver_level, outcome, purchase_frequency_stratum
+
+),
+
+usable_strata as (
 
     select
         *,
-        mean_when_present - mean_when_absent as difference_of_means,
-        {{ is_low_confidence('n_present') }}
-        or {{ is_low_confidence('n_absent') }} as is_low_confidence
+        cast(n_p + n_a as double) / sum(n_p + n_a) over (
+            partition by driver, driver_level, outcome
+        ) as stratum_weight
+    from strata
+    where n_p >= 2 and n_a >= 2
+
+),
+
+adjusted as (
+
+    select
+        driver,
+        driver_level,
+        outcome,
+        count(*) as n_strata_used,
+        sum(n_p + n_a) as n_adjusted,
+        sum(stratum_weight * (mean_p - mean_a)) as adjusted_difference,
+        sum(
+            stratum_weight * stratum_weight
+            * (coalesce(var_p, 0) / n_p + coalesce(var_a, 0) / n_a)
+        ) as adjusted_variance
+    from usable_strata
+    group by driver, driver_level, outcome
+
+),
+
+-- crude variances: each side over all strata
+crude_spread as (
+
+    select
+        driver,
+        driver_level,
+        outcome,
+        var_samp(case when is_present then outcome_value end) as var_present,
+        var_samp(case when not is_present then outcome_value end) as var_absent
+    from paired
+    group by driver, driver_level, outcome
+
+),
+
+compared as (
+
+    select
+        aggregated.*,
+        aggregated.mean_when_present - aggregated.mean_when_absent as difference_of_means,
+        1.96 * sqrt(
+            coalesce(crude_spread.var_present, 0) / nullif(aggregated.n_present, 0)
+            + coalesce(crude_spread.var_absent, 0) / nullif(aggregated.n_absent, 0)
+        ) as difference_margin,
+        adjusted.adjusted_difference,
+        1.96 * sqrt(adjusted.adjusted_variance) as adjusted_margin,
+        coalesce(adjusted.n_strata_used, 0) as n_strata_used,
+        coalesce(adjusted.n_adjusted, 0) as n_adjusted,
+        {{ is_low_confidence('aggregated.n_present') }}
+        or {{ is_low_confidence('aggregated.n_absent') }} as is_low_confidence
     from aggregated
+    left join crude_spread
+        on
+            aggregated.driver = crude_spread.driver
+            and aggregated.driver_level = crude_spread.driver_level
+            and aggregated.outcome = crude_spread.outcome
+    left join adjusted
+        on
+            aggregated.driver = adjusted.driver
+            and aggregated.driver_level = adjusted.driver_level
+            and aggregated.outcome = adjusted.outcome
 
 ),
 
@@ -273,7 +381,7 @@ rankable as (
 
     select
         *,
-        not is_low_confidence and difference_of_means is not null as is_rankable
+        not is_low_confidence and adjusted_difference is not null as is_rankable
     from compared
 
 ),
@@ -284,7 +392,7 @@ ranked as (
         *,
         row_number() over (
             partition by outcome, is_rankable
-            order by abs(difference_of_means) desc, driver asc, driver_level asc
+            order by abs(adjusted_difference) desc, driver asc, driver_level asc
         ) as rank_in_partition
     from rankable
 
@@ -304,6 +412,16 @@ final as (
         cast(mean_when_present as double) as mean_when_present,
         cast(mean_when_absent as double) as mean_when_absent,
         cast(difference_of_means as double) as difference_of_means,
+        cast(difference_of_means - difference_margin as double) as difference_ci_low,
+        cast(difference_of_means + difference_margin as double) as difference_ci_high,
+        cast(adjusted_difference as double) as adjusted_difference,
+        cast(adjusted_difference - adjusted_margin as double) as adjusted_ci_low,
+        cast(adjusted_difference + adjusted_margin as double) as adjusted_ci_high,
+        cast(n_adjusted as bigint) as n_adjusted,
+        cast(n_strata_used as integer) as n_strata_used,
+        'stratified by orders in the 12 months before the answer (0, 1, 2-3, 4+)' as adjustment_method,
+        coalesce(adjusted_difference - adjusted_margin > 0 or adjusted_difference + adjusted_margin < 0, false)
+            as is_adjusted_significant,
         cast(pearson_correlation as double) as pearson_correlation,
         cast(case when is_rankable then rank_in_partition end as bigint) as effect_rank,
         is_low_confidence
