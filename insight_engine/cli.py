@@ -70,6 +70,15 @@ def _parse_nps_dip(
     help="Plant an experience dip for alert tests, e.g. TP-DELIVERY:30:4: NPS answers at the "
     "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5).",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(list(gen.DIALECTS)),
+    default=gen.DEFAULT_DIALECT,
+    show_default=True,
+    help="How the same world is written: "
+    + "; ".join(f"{name}: {what}" for name, what in gen.DIALECTS.items())
+    + ". The manifest's source_timezones is the SOURCE_TIMEZONES a run must set.",
+)
 def generate(
     scale: str,
     seed: int,
@@ -78,8 +87,9 @@ def generate(
     bad_rate: float,
     out: Path,
     nps_dip: tuple[str, int, float] | None,
+    dialect: str,
 ) -> None:
-    """Write a synthetic landing zone (hive-partitioned Parquet, one partition per day)."""
+    """Write a synthetic landing zone (hive-partitioned files, one partition per day)."""
     try:
         result = gen.generate(
             out,
@@ -89,13 +99,16 @@ def generate(
             bad_rate=bad_rate,
             end_date=date.fromisoformat(end_date.strftime("%Y-%m-%d")),
             nps_dip=nps_dip,
+            dialect=dialect,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(
         f"{result.total_rows:,} rows in {result.seconds:.1f}s "
-        f"({result.total_rows / max(result.seconds, 1e-9):,.0f} rows/s) -> {result.out}"
+        f"({result.total_rows / max(result.seconds, 1e-9):,.0f} rows/s, {result.dialect}) -> {result.out}"
     )
+    if result.source_timezones:
+        click.echo(f"naive timestamps: run with SOURCE_TIMEZONES={result.source_timezones}")
 
 
 def _paths(raw_root: Path, warehouse_dir: Path) -> pipeline.Paths:

@@ -1,7 +1,12 @@
 """Deterministic synthetic landing-zone generator.
 
-Writes every table of the raw-data contract (``../shared/DESIGN.md`` section 2) as hive-partitioned
-Parquet: ``<out>/<system>/<table>/load_date=YYYY-MM-DD/part-0.parquet``, one partition per day.
+Writes every table of the raw-data contract (``../shared/DESIGN.md`` section 2; its columns, their order
+and types come from :mod:`insight_engine.contract`) as hive-partitioned files, one partition per day:
+``<out>/<system>/<table>/load_date=YYYY-MM-DD/part-0.parquet``. The world is simulated once; a *dialect*
+decides only how it is written (:data:`DIALECTS`): ``iso`` (the default: Parquet, ISO-8601 text with
+offsets), ``naive`` (wall-clock text in per-system zones), ``native`` (Parquet TIMESTAMP/DATE/DECIMAL/INT),
+``csv`` (RFC 4180 CSV, some gzipped, some with a BOM) and ``sparse`` (a small shop's one-load backfill
+without costs, phones, web events, cases or NPS/CES). For one seed every dialect holds the same world.
 
 The data is built to have something true to find:
 
@@ -20,6 +25,8 @@ data is identical whatever the bad rate, and the count of every defect kind is w
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import logging
 import shutil
@@ -31,10 +38,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from insight_engine import fx
+from insight_engine import contract, fx
 
 log = logging.getLogger(__name__)
 
@@ -51,137 +59,44 @@ SCALES: dict[str, dict[str, int]] = {
 
 DEFAULT_END_DATE = date(2026, 9, 30)
 
-# The contract: system -> table -> ordered column list (``_loaded_at`` and ``load_date`` are added).
-CONTRACT: dict[str, dict[str, list[str]]] = {
-    "survey": {
-        "surveys": ["survey_id", "name", "survey_type", "touchpoint_id", "created_at"],
-        "questions": [
-            "question_id",
-            "survey_id",
-            "metric",
-            "scale_min",
-            "scale_max",
-            "question_text",
-        ],
-        "invitations": [
-            "invitation_id",
-            "survey_id",
-            "email",
-            "phone",
-            "crm_customer_id",
-            "order_id",
-            "channel",
-            "sent_at",
-            "delivered",
-        ],
-        "responses": [
-            "response_id",
-            "invitation_id",
-            "survey_id",
-            "email",
-            "submitted_at",
-            "language",
-            "device",
-        ],
-        "answers": ["response_id", "question_id", "answer_numeric", "answer_text"],
-    },
-    "crm": {
-        "customers": [
-            "crm_customer_id",
-            "email",
-            "phone",
-            "first_name",
-            "last_name",
-            "birth_date",
-            "gender",
-            "city",
-            "country",
-            "segment",
-            "industry_vertical",
-            "acquisition_channel",
-            "referred_by_crm_customer_id",
-            "created_at",
-            "updated_at",
-        ],
-        "cases": [
-            "case_id",
-            "crm_customer_id",
-            "order_id",
-            "opened_at",
-            "first_response_at",
-            "closed_at",
-            "channel",
-            "category",
-            "priority",
-            "status",
-            "reopen_count",
-            "touchpoint_id",
-        ],
-        "interactions": [
-            "interaction_id",
-            "crm_customer_id",
-            "case_id",
-            "channel",
-            "direction",
-            "occurred_at",
-            "touchpoint_id",
-            "purpose",
-        ],
-    },
-    "commerce": {
-        "customers": ["shop_customer_id", "email", "phone", "created_at"],
-        "products": ["product_id", "name", "category", "list_price", "unit_cost", "currency"],
-        "orders": [
-            "order_id",
-            "shop_customer_id",
-            "ordered_at",
-            "channel",
-            "currency",
-            "status",
-            "discount_amount",
-            "shipping_amount",
-            "promised_delivery_at",
-            "delivered_at",
-        ],
-        "order_lines": [
-            "order_line_id",
-            "order_id",
-            "product_id",
-            "quantity",
-            "unit_price",
-            "unit_cost",
-        ],
-        "refunds": ["refund_id", "order_id", "order_line_id", "refunded_at", "amount", "reason"],
-    },
-    "web": {
-        "events": [
-            "event_id",
-            "anonymous_id",
-            "user_email",
-            "occurred_at",
-            "event_type",
-            "page_path",
-            "device",
-            "utm_source",
-            "order_id",
-        ],
-    },
-}
+# The columns of every table, their order and their logical types come from the raw-data contract
+# (insight_engine.contract, read from the sources' YAML); the generator keeps no column list of its own.
+# ``CONTRACT`` (system -> table -> ordered column names) is derived from it on access, for callers that
+# only want the names.
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "scale_min": pa.int64(),
-    "scale_max": pa.int64(),
-    "quantity": pa.int64(),
-    "reopen_count": pa.int64(),
-    "answer_numeric": pa.float64(),
-    "list_price": pa.float64(),
-    "unit_cost": pa.float64(),
-    "unit_price": pa.float64(),
-    "discount_amount": pa.float64(),
-    "shipping_amount": pa.float64(),
-    "amount": pa.float64(),
-    "delivered": pa.bool_(),
+# How the same world is written (``generate(dialect=...)``, ``insight-engine generate --dialect``):
+DIALECTS: dict[str, str] = {
+    "iso": "Parquet, timestamps as ISO-8601 text with the customer's UTC offset (the default)",
+    "naive": "Parquet, timestamps as naive wall-clock text in each system's zone (declared in the manifest)",
+    "native": "Parquet with native types: TIMESTAMP, DATE, DECIMAL(18,2), INT32, integer line numbers",
+    "csv": "CSV (RFC 4180, header, '' = null; .csv.gz for web events; a UTF-8 BOM on some tables)",
+    "sparse": "a small shop's backfill: one load, no costs, phones, web events, cases, NPS/CES or _loaded_at",
 }
+DEFAULT_DIALECT = "iso"
+# naive: the zone each system writes its wall-clock times in. None has had daylight saving time since
+# 2022, so every wall-clock time of the default window names exactly one instant.
+NAIVE_ZONES: dict[str, str] = {
+    "commerce": "America/Sao_Paulo",
+    "crm": "Europe/Istanbul",
+    "survey": "Asia/Tehran",
+    "web": "UTC",
+}
+# native: systems whose TIMESTAMP columns hold naive wall-clock time in this zone (the others: UTC instants)
+NATIVE_WALL_CLOCK_ZONES: dict[str, str] = {"crm": "Europe/Istanbul"}
+NATIVE_DECIMAL = pa.decimal128(18, 2)
+# csv: the largest table is gzipped; the text-heavy ones start with a UTF-8 byte-order mark
+CSV_GZIP_TABLES = frozenset({"web.events"})
+CSV_BOM_TABLES = frozenset({"survey.questions", "survey.answers", "crm.customers"})
+UTF8_BOM = b"\xef\xbb\xbf"
+# sparse: what a small shop's export does not have
+SPARSE_ABSENT_TABLES = frozenset({"web.events", "crm.cases"})
+# sparse: a one-off backfill holds the current version of a re-exported record, not its history
+SPARSE_LATEST_VERSION_KEYS: dict[str, str] = {
+    "crm.customers": "crm_customer_id",
+    "commerce.orders": "order_id",
+}
+SPARSE_ABSENT_COLUMNS = frozenset({"unit_cost", "phone"})
+SPARSE_METRICS = frozenset({"csat", "open_text"})
 
 # Primary key and main timestamp of each table: where the generator plants its defects.
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -394,6 +309,8 @@ class GenerationResult:
     rows: dict[str, int] = field(default_factory=dict)
     bad: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    dialect: str = DEFAULT_DIALECT
+    source_timezones: str = ""
 
     @property
     def total_rows(self) -> int:
@@ -1441,6 +1358,7 @@ class _Generator:
                 elif kind == "negative_quantity":
                     src["quantity"] = -rng.integers(1, 5, m)
                 counts[kind] = m
+                src["_bad"] = kind  # never written: lets a dialect that drops rows recount its defects
                 bad_parts.append(src)
             if bad_parts:
                 self.tables[key] = pd.concat([df, *bad_parts], ignore_index=True)
@@ -1448,36 +1366,128 @@ class _Generator:
         return manifest
 
 
-def _write_table(df: pd.DataFrame, columns: list[str], path: Path) -> int:
-    t = df["_t"].to_numpy().astype(np.int64)
-    load_day = (t // DAY).astype("datetime64[D]")
-    # files land the next morning: _loaded_at = load_date + 1 day 02:00 UTC
-    loaded_at = (load_day.astype("datetime64[s]") + np.timedelta64(DAY + 2 * HOUR, "s")).astype(
-        "datetime64[us]"
+# ------------------------------------------------------------------ the contract, as the writer sees it
+class ContractMismatch(RuntimeError):
+    """The generator's frame for a table lacks a column the raw-data contract lists (a generator bug)."""
+
+
+def contract_columns() -> dict[str, dict[str, list[str]]]:
+    """system -> table -> ordered contract column names, from :mod:`insight_engine.contract`."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for table in contract.tables().values():
+        out.setdefault(table.system, {})[table.name] = table.column_names
+    return out
+
+
+def __getattr__(name: str):
+    # ``CONTRACT`` is read from the contract on every access: the YAML is the one statement of it
+    if name == "CONTRACT":
+        return contract_columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _contract_frame(df: pd.DataFrame, table: contract.Table) -> pd.DataFrame:
+    missing = [c for c in [*table.column_names, "_t"] if c not in df.columns]
+    if missing:
+        raise ContractMismatch(
+            f"the generator's {table.key} frame has no column(s) {', '.join(missing)}, which the raw-data "
+            f"contract ({contract.SOURCES_GLOB}) lists: generate them in insight_engine/generate.py "
+            "or change the contract"
+        )
+    return df
+
+
+# ------------------------------------------------------------------ column writers, one per dialect
+def _is_amount(name: str) -> bool:
+    return name == "amount" or name.endswith(("_amount", "_price", "_cost"))
+
+
+def _text_array(values: pd.Series) -> pa.Array:
+    return pa.array(
+        [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
+        type=pa.string(),
     )
-    arrays = {}
-    for col in columns:
-        typ = ARROW_TYPES.get(col, pa.string())
-        values = df[col] if col in df else pd.Series([None] * len(df))
-        if typ == pa.string():
-            arr = pa.array(
-                [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
-                type=pa.string(),
-            )
-        elif typ == pa.bool_():
-            arr = pa.array(values.to_numpy(dtype=object), type=pa.bool_())
-        else:
-            arr = pa.array(
-                pd.array(values).astype("float64" if typ == pa.float64() else "Int64"),
-                type=typ,
-                from_pandas=True,
-            )
-        arrays[col] = arr
-    arrays["_loaded_at"] = pa.array(loaded_at, type=pa.timestamp("us"))
-    arrays["load_date"] = pa.array(np.datetime_as_string(load_day, unit="D"), type=pa.string())
-    table = pa.table(arrays)
-    if path.exists():
-        shutil.rmtree(path)
+
+
+def _iso_array(values: pd.Series, family: contract.Family) -> pa.Array:
+    """The canonical column as the ``iso`` dialect writes it: text, BIGINT, DOUBLE or BOOLEAN."""
+    if family in ("string", "timestamp", "date"):
+        return _text_array(values)
+    if family == "boolean":
+        return pa.array(values.to_numpy(dtype=object), type=pa.bool_())
+    number = family == "number"
+    return pa.array(
+        pd.array(values).astype("float64" if number else "Int64"),
+        type=pa.float64() if number else pa.int64(),
+        from_pandas=True,
+    )
+
+
+def _instants(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """UTC instants of the canonical ISO-8601 text, and where planted text is no timestamp at all."""
+    text = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    instants = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    return instants, (text.notna() & instants.isna()).to_numpy()
+
+
+def _wall_clock(instants: pd.Series, zone: str) -> pd.Series:
+    """Naive local time in ``zone`` of UTC instants (what a clock on the wall there showed)."""
+    return instants.dt.tz_convert(zone).dt.tz_localize(None)
+
+
+def naive_text(values: pd.Series, zone: str) -> np.ndarray:
+    """Timestamps as an export that knows no offsets writes them: wall-clock text in ``zone``.
+
+    Rows alternate between ``YYYY-MM-DD HH:MM:SS`` and ``YYYY-MM-DDTHH:MM:SS.ffffff``; nulls stay null and
+    planted text that is no timestamp stays as it is.
+    """
+    raw = values.to_numpy(dtype=object)
+    instants, unparseable = _instants(values)
+    local = _wall_clock(instants, zone).to_numpy(dtype="datetime64[us]")
+    spaced = np.char.replace(np.datetime_as_string(local, unit="s"), "T", " ")
+    fraction = np.datetime_as_string(local, unit="us")
+    text = np.where(np.arange(len(raw)) % 2 == 0, spaced, fraction).astype(object)
+    text[np.isnat(local)] = None
+    text[unparseable] = raw[unparseable]
+    return text
+
+
+def _native_array(values: pd.Series, column: contract.Column, system: str) -> pa.Array:
+    """Parquet's own types, as a database export writes them."""
+    family = column.family
+    if family == "timestamp":
+        instants, _ = _instants(values)  # planted text a TIMESTAMP cannot hold becomes null
+        zone = NATIVE_WALL_CLOCK_ZONES.get(system)
+        if zone:
+            return pa.Array.from_pandas(_wall_clock(instants, zone)).cast(pa.timestamp("us"))
+        return pa.Array.from_pandas(instants).cast(pa.timestamp("us", tz="UTC"))
+    if family == "date":
+        return _text_array(values).cast(pa.date32())
+    if family == "integer":
+        return _iso_array(values, family).cast(pa.int32())
+    if family == "number" and _is_amount(column.name):
+        return _iso_array(values, family).cast(NATIVE_DECIMAL)
+    if column.name == "order_line_id":  # shops number the lines of an order 1, 2, 3
+        return _text_array(values).cast(pa.int64())
+    return _iso_array(values, family)
+
+
+def _column_array(values: pd.Series, column: contract.Column, system: str, dialect: str) -> pa.Array:
+    if dialect == "native":
+        return _native_array(values, column, system)
+    if dialect == "naive" and column.family == "timestamp":
+        return pa.array(naive_text(values, NAIVE_ZONES[system]), type=pa.string())
+    return _iso_array(values, column.family)
+
+
+def source_timezones(dialect: str) -> str:
+    """The ``SOURCE_TIMEZONES`` a reader must set for ``dialect`` ('' when no naive time is written)."""
+    zones = {"naive": NAIVE_ZONES, "native": NATIVE_WALL_CLOCK_ZONES}.get(dialect, {})
+    return ",".join(f"{system}={zone}" for system, zone in zones.items())
+
+
+# ------------------------------------------------------------------ files
+def _write_parquet(table: pa.Table, path: Path) -> None:
     ds.write_dataset(
         table,
         path,
@@ -1487,7 +1497,127 @@ def _write_table(df: pd.DataFrame, columns: list[str], path: Path) -> int:
         existing_data_behavior="overwrite_or_ignore",
         max_rows_per_group=1_000_000,
     )
-    return table.num_rows
+
+
+def _write_csv(table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: bool, bom: bool) -> None:
+    """One ``part-0.csv[.gz]`` per ``load_date=`` folder: header row, RFC 4180 quoting, null as ''."""
+    order = np.argsort(load_date, kind="stable")
+    days, starts = np.unique(load_date[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+    for day, start, end in zip(days, starts, ends, strict=True):
+        buf = io.BytesIO()
+        pacsv.write_csv(table.take(pa.array(order[start:end])), buf)
+        data = (UTF8_BOM if bom else b"") + buf.getvalue()
+        folder = path / f"load_date={day}"
+        folder.mkdir(parents=True)
+        if gzipped:
+            (folder / "part-0.csv.gz").write_bytes(gzip.compress(data, mtime=0))
+        else:
+            (folder / "part-0.csv").write_bytes(data)
+
+
+def _write_table(df: pd.DataFrame, table: contract.Table, path: Path, dialect: str, end_date: date) -> int:
+    """Write one contract table in ``dialect``: the contract's columns in its order, then ``_loaded_at``."""
+    df = _contract_frame(df, table)
+    if dialect == "sparse":  # one backfill: every row in the end date's folder
+        load_day = np.full(len(df), np.datetime64(end_date, "D"))
+    else:
+        load_day = (df["_t"].to_numpy().astype(np.int64) // DAY).astype("datetime64[D]")
+    # files land the next morning: _loaded_at = load_date + 1 day 02:00 UTC
+    loaded_at = (load_day.astype("datetime64[s]") + np.timedelta64(DAY + 2 * HOUR, "s")).astype(
+        "datetime64[us]"
+    )
+    arrays = {
+        column.name: _column_array(df[column.name], column, table.system, dialect)
+        for column in table.columns
+        if not (dialect == "sparse" and column.name in SPARSE_ABSENT_COLUMNS)
+    }
+    if dialect == "iso":
+        arrays["_loaded_at"] = pa.array(loaded_at, type=pa.timestamp("us"))
+    elif dialect in ("naive", "native"):  # the loader's clock: an instant, whatever the source's zone
+        arrays["_loaded_at"] = pa.array(loaded_at, type=pa.timestamp("us", tz="UTC"))
+    elif dialect == "csv":
+        arrays["_loaded_at"] = pa.array(
+            np.char.replace(np.datetime_as_string(loaded_at, unit="s"), "T", " "), type=pa.string()
+        )
+    load_date = np.datetime_as_string(load_day, unit="D")
+    if path.exists():
+        shutil.rmtree(path)
+    if dialect == "csv":
+        table_out = pa.table(arrays)
+        _write_csv(
+            table_out,
+            load_date,
+            path,
+            gzipped=table.key in CSV_GZIP_TABLES,
+            bom=table.key in CSV_BOM_TABLES,
+        )
+    else:
+        arrays["load_date"] = pa.array(load_date, type=pa.string())
+        table_out = pa.table(arrays)
+        _write_parquet(table_out, path)
+    return table_out.num_rows
+
+
+def _sparse_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What a small shop's one-off backfill holds: no web events, no cases (nor the CRM contacts about
+    cases), CSAT and comments only, and the current version of each re-exported record (one load cannot
+    hold two versions of a key). Planted bad rows stay wherever their table, question and case do."""
+    out = {k: df for k, df in tables.items() if k not in SPARSE_ABSENT_TABLES}
+    questions = out["survey.questions"]
+    questions = questions[questions["metric"].isin(SPARSE_METRICS)]
+    out["survey.questions"] = questions.reset_index(drop=True)
+    kept = set(questions["question_id"].dropna())
+    answers = out["survey.answers"]
+    out["survey.answers"] = answers[
+        answers["question_id"].isna() | answers["question_id"].isin(kept)
+    ].reset_index(drop=True)
+    # without a case module the CRM logs no contacts about cases; its other interactions stay
+    interactions = out["crm.interactions"]
+    out["crm.interactions"] = interactions[interactions["case_id"].isna()].reset_index(drop=True)
+    for key, pk in SPARSE_LATEST_VERSION_KEYS.items():
+        df = out[key]
+        clean = df["_bad"].isna() if "_bad" in df else pd.Series(True, index=df.index)
+        latest = df[clean].sort_values("_t", kind="stable").drop_duplicates(pk, keep="last")
+        out[key] = pd.concat([latest, df[~clean]]).sort_index().reset_index(drop=True)
+    return out
+
+
+def _bad_counts(df: pd.DataFrame, kinds: list[str]) -> dict[str, int]:
+    written = df["_bad"].value_counts() if "_bad" in df else pd.Series(dtype=int)
+    return {kind: int(written.get(kind, 0)) for kind in kinds}
+
+
+def _dialect_notes(dialect: str) -> list[str]:
+    """What a dialect changes, for the manifest (and the people reading it)."""
+    notes = {
+        "naive": [
+            "timestamps: naive wall-clock text in each system's zone (source_timezones), rows alternating "
+            "'YYYY-MM-DD HH:MM:SS' and 'YYYY-MM-DDTHH:MM:SS.ffffff'; planted unparseable text kept as is",
+            "_loaded_at: TIMESTAMP WITH TIME ZONE (UTC), the loader's clock",
+        ],
+        "native": [
+            "timestamps: TIMESTAMP WITH TIME ZONE (UTC), except naive wall-clock TIMESTAMP for the systems "
+            "in source_timezones; birth_date DATE; amounts DECIMAL(18,2); counts INT32; order_line_id BIGINT",
+            "planted unparseable_timestamp rows carry a null timestamp instead (a TIMESTAMP cannot hold "
+            "text): staging sees them as missing timestamps",
+        ],
+        "csv": [
+            "files: part-0.csv (web events part-0.csv.gz), header row, RFC 4180 quoting, null written as '' "
+            "(so an empty comment reads as null); _loaded_at as 'YYYY-MM-DD HH:MM:SS' UTC",
+            "UTF-8 BOM on: " + ", ".join(sorted(CSV_BOM_TABLES)),
+        ],
+        "sparse": [
+            "absent tables (no folder): "
+            + ", ".join(sorted(SPARSE_ABSENT_TABLES))
+            + "; crm.interactions without the contacts about cases",
+            "absent columns (in every table): " + ", ".join(sorted(SPARSE_ABSENT_COLUMNS)),
+            "survey metrics: only " + ", ".join(sorted(SPARSE_METRICS)),
+            "one backfill load (load_date = end_date) with the latest version of each re-exported record; "
+            "no _loaded_at column",
+        ],
+    }
+    return notes.get(dialect, [])
 
 
 def _check_dip(nps_dip: tuple[str, int, float], days: int) -> None:
@@ -1511,6 +1641,7 @@ def generate(
     bad_rate: float = 0.0,
     end_date: date = DEFAULT_END_DATE,
     nps_dip: tuple[str, int, float] | None = None,
+    dialect: str = DEFAULT_DIALECT,
 ) -> GenerationResult:
     """Generate the landing zone under ``out``; returns row counts and the bad-row manifest.
 
@@ -1518,9 +1649,17 @@ def generate(
     lowers the NPS answers (by ``points``) and CES answers (by ``points / 1.5``) of surveys at that
     touchpoint submitted in the last ``last_n_days`` days of the window. None (the default) leaves the
     data exactly as without the option.
+
+    ``dialect`` (one of :data:`DIALECTS`) is how the world is written, never what it is: for one seed every
+    dialect holds the same people, orders and answers. ``iso`` (the default) is the generator's own format;
+    ``naive``, ``native``, ``csv`` and ``sparse`` write it as real exports do (see :data:`DIALECTS`). The
+    manifest names the dialect, the ``SOURCE_TIMEZONES`` a reader must set (``source_timezones``) and what
+    the dialect changes (``dialect_notes``).
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
     if not 0 <= bad_rate < 0.5:
         raise ValueError(f"--bad-rate must be in [0, 0.5), got {bad_rate}")
     days = days or SCALES[scale]["days"]
@@ -1528,6 +1667,7 @@ def generate(
         raise ValueError(f"--days must be at least 30 (got {days}): surveys and orders need a history")
     if nps_dip is not None:
         _check_dip(nps_dip, days)
+    tables = contract.tables()  # read (and checked) before minutes of simulation, not after
     started = time.perf_counter()
     g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip)
     steps = [
@@ -1547,22 +1687,31 @@ def generate(
         step()
         log.info("[%d/%d] simulated %-20s %.1fs", i, len(steps), name, time.perf_counter() - t)
     manifest = g.corrupt(bad_rate)
+    frames = _sparse_frames(g.tables) if dialect == "sparse" else g.tables
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = GenerationResult(out=out)
-    for system, tables in CONTRACT.items():
-        for table, columns in tables.items():
-            key = f"{system}.{table}"
-            t = time.perf_counter()
-            n = _write_table(g.tables[key], columns, out / system / table)
-            result.rows[key] = n
-            dt = time.perf_counter() - t
-            log.info("wrote %-22s %10d rows  %8.0f rows/s", key, n, n / max(dt, 1e-9))
+    for key, table in tables.items():
+        path = out / table.system / table.name
+        if key not in frames:  # a table this dialect's export does not have: no folder at all
+            if path.exists():
+                shutil.rmtree(path)
+            manifest.pop(key, None)
+            continue
+        t = time.perf_counter()
+        n = _write_table(frames[key], table, path, dialect, end_date)
+        result.rows[key] = n
+        if key in manifest:
+            manifest[key] = _bad_counts(frames[key], list(manifest[key]))
+        dt = time.perf_counter() - t
+        log.info("wrote %-22s %10d rows  %8.0f rows/s", key, n, n / max(dt, 1e-9))
     truth_dir = out / ".truth"
     truth_dir.mkdir(exist_ok=True)
     truth = pd.concat(g.truth, ignore_index=True)
     pq.write_table(pa.Table.from_pandas(truth, preserve_index=False), truth_dir / "identities.parquet")
     result.bad = manifest
+    result.dialect = dialect
+    result.source_timezones = source_timezones(dialect)
     result.seconds = time.perf_counter() - started
     dip_note = {} if nps_dip is None else {"nps_dip": list(nps_dip)}
     (out / "_manifest.json").write_text(
@@ -1575,6 +1724,9 @@ def generate(
                 "start_date": g.start_date.isoformat(),
                 "end_date": end_date.isoformat(),
                 "bad_rate": bad_rate,
+                "dialect": dialect,
+                "dialect_notes": _dialect_notes(dialect),
+                "source_timezones": result.source_timezones,
                 "rows": result.rows,
                 "bad_rows": manifest,
                 "seconds": round(result.seconds, 2),
@@ -1584,8 +1736,9 @@ def generate(
         )
     )
     log.info(
-        "generated %d rows in %.1fs (%.0f rows/s) into %s",
+        "generated %d rows (%s dialect) in %.1fs (%.0f rows/s) into %s",
         result.total_rows,
+        dialect,
         result.seconds,
         result.total_rows / max(result.seconds, 1e-9),
         out,

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
-from insight_engine.generate import BAD_KINDS_BY_TABLE, CONTRACT, generate
+from insight_engine import contract
+from insight_engine import generate as gen
+from insight_engine.cli import main
+from insight_engine.generate import BAD_KINDS_BY_TABLE, generate
+
+TABLES = contract.tables()
 
 
 def _digest(root: Path) -> dict[str, str]:
     """Content digest per table, independent of file layout: rows sorted as text."""
     out = {}
     with duckdb.connect() as con:
-        for system, tables in CONTRACT.items():
-            for table in tables:
-                rows = con.execute(
-                    f"select * from read_parquet('{root}/{system}/{table}/*/*.parquet', "
-                    "hive_partitioning=true) order by all"
-                ).fetchall()
-                out[f"{system}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        for key, table in TABLES.items():
+            rows = con.execute(
+                f"select * from read_parquet('{root}/{table.system}/{table.name}/*/*.parquet', "
+                "hive_partitioning=true) order by all"
+            ).fetchall()
+            out[key] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return out
 
 
@@ -50,13 +58,11 @@ def test_other_seed_gives_other_rows(twice):
 
 
 def test_every_contract_table_has_every_contract_column(xs_raw):
-    for system, tables in CONTRACT.items():
-        for table, columns in tables.items():
-            files = sorted((xs_raw / system / table).glob("load_date=*/*.parquet"))
-            assert files, f"{system}.{table} has no files"
-            names = pq.read_schema(files[0]).names
-            assert names[: len(columns)] == columns, f"{system}.{table}: {names}"
-            assert "_loaded_at" in names
+    for key, table in TABLES.items():
+        files = sorted((xs_raw / table.system / table.name).glob("load_date=*/*.parquet"))
+        assert files, f"{key} has no files"
+        names = pq.read_schema(files[0]).names
+        assert names == [*table.column_names, "_loaded_at"], f"{key}: {names}"
 
 
 def test_one_partition_per_day(xs_raw):
@@ -119,3 +125,261 @@ def test_verbatims_are_multilingual_and_messy(xs_raw):
 def test_unknown_scale_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown scale"):
         generate(tmp_path, scale="xxl")
+
+
+# ------------------------------------------------------------------------------ the writer and its dialects
+# Checksums of the iso output (xs, seed 11, 45 days) computed with the generator as it was before dialects
+# existed: file layout, Arrow schema and every value. The amounts converted with currency rates (seeds that
+# change when the ECB publishes) are hashed as null/not-null only, so a rate update does not break this test.
+ISO_CHECKSUMS = {
+    0.0: "cbe0ef9c7f3fdf252f54129d3f1c977e8e437fb966bfb645df6e64d13d9a60bc",
+    0.02: "0841735f91db8fbec30432f143c004904abaad9bf0a681775c41b5caa16b61cf",
+}
+FX_CONVERTED = {
+    "commerce/order_lines": {"unit_price", "unit_cost"},
+    "commerce/orders": {"discount_amount", "shipping_amount"},
+    "commerce/refunds": {"amount"},
+}
+DIALECT_SEED, DIALECT_DAYS, DIALECT_BAD_RATE = 11, 45, 0.02
+
+
+def _iso_checksum(root: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(root.glob("*/*/load_date=*/*.parquet")):
+        rel = f.relative_to(root).as_posix()
+        t = pq.ParquetFile(f).read()
+        masked = FX_CONVERTED.get(rel.rsplit("/load_date=", 1)[0], set())
+        cols = {
+            n: ["x" if v is not None else None for v in t.column(n).to_pylist()]
+            if n in masked
+            else t.column(n).to_pylist()
+            for n in t.column_names
+        }
+        h.update(rel.encode())
+        h.update(str(t.schema).encode())
+        h.update(repr(cols).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def dialects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("dialects")
+    out = {}
+    for dialect in gen.DIALECTS:
+        out[dialect] = base / dialect
+        generate(
+            out[dialect],
+            scale="xs",
+            seed=DIALECT_SEED,
+            days=DIALECT_DAYS,
+            bad_rate=DIALECT_BAD_RATE,
+            dialect=dialect,
+        )
+    return out
+
+
+def _manifest(root: Path) -> dict:
+    return json.loads((root / "_manifest.json").read_text())
+
+
+def _parquet(root: Path, key: str) -> pa.Table:
+    """A table's files in path order, concatenated (row order as written)."""
+    table = TABLES[key]
+    files = sorted((root / table.system / table.name).glob("load_date=*/*.parquet"))
+    return pa.concat_tables([pq.ParquetFile(f).read() for f in files])
+
+
+def _csv(root: Path, key: str) -> pd.DataFrame:
+    """A CSV table as text, read by DuckDB as an RFC 4180 reader (BOM and gzip as a reader meets them).
+
+    quote and escape are stated: DuckDB sniffs them from the first file of a glob, and a first file without
+    an escaped quote would leave the `""` of a later file unreadable.
+    """
+    table = TABLES[key]
+    ext = "csv.gz" if key in gen.CSV_GZIP_TABLES else "csv"
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select * from read_csv('{root}/{table.system}/{table.name}/*/*.{ext}', header = true, "
+            "all_varchar = true, quote = '\"', escape = '\"', hive_partitioning = false)"
+        ).df()
+
+
+def _utc(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(pd.Series(text, dtype=object), utc=True, format="ISO8601", errors="coerce")
+
+
+def test_iso_output_is_what_the_generator_wrote_before_dialects(twice, dialects):
+    a, _, _ = twice  # seed 11, 45 days, no bad rows
+    assert _iso_checksum(a) == ISO_CHECKSUMS[0.0]
+    assert _iso_checksum(dialects["iso"]) == ISO_CHECKSUMS[DIALECT_BAD_RATE]
+    assert _manifest(dialects["iso"])["source_timezones"] == ""
+
+
+def test_columns_come_from_the_contract_and_a_missing_one_is_loud(tmp_path):
+    assert gen.CONTRACT == {
+        system: {t.name: t.column_names for t in TABLES.values() if t.system == system}
+        for system in {t.system for t in TABLES.values()}
+    }
+    table = TABLES["commerce.products"]
+    frame = pd.DataFrame({c: ["x"] for c in table.column_names if c != "unit_cost"} | {"_t": [0]})
+    with pytest.raises(gen.ContractMismatch, match=r"commerce\.products.*unit_cost"):
+        gen._write_table(frame, table, tmp_path / "products", "iso", gen.DEFAULT_END_DATE)
+    assert not (tmp_path / "products").exists()
+
+
+def test_every_dialect_holds_the_same_world(dialects):
+    iso = _manifest(dialects["iso"])
+    for dialect in ("naive", "native", "csv"):
+        m = _manifest(dialects[dialect])
+        assert m["rows"] == iso["rows"], dialect
+        assert m["bad_rows"] == iso["bad_rows"], dialect
+    for key in TABLES:
+        pk = gen.KEYS[key][0]
+        ids = sorted(map(str, _parquet(dialects["iso"], key).column(pk).to_pylist()))
+        assert sorted(map(str, _parquet(dialects["naive"], key).column(pk).to_pylist())) == ids, key
+        native = [
+            None if v is None else str(v) for v in _parquet(dialects["native"], key).column(pk).to_pylist()
+        ]
+        assert sorted(map(str, native)) == ids, key
+        csv = [None if pd.isna(v) else v for v in _csv(dialects["csv"], key)[pk]]
+        assert sorted(map(str, csv)) == ids, key
+
+
+def test_naive_text_is_wall_clock_time_in_the_declared_zone():
+    text = gen.naive_text(
+        pd.Series(["2026-03-01T12:00:00+03:30", "not a date", None, "2026-03-01T12:00:00Z"]), "Asia/Tehran"
+    )
+    assert list(text) == ["2026-03-01 12:00:00", "not a date", None, "2026-03-01T15:30:00.000000"]
+
+
+def test_naive_dialect_reads_back_as_the_same_utc_instants(dialects):
+    zones = contract.timezone_overrides(_manifest(dialects["naive"])["source_timezones"])
+    assert set(zones) == {t.system for t in TABLES.values()}
+    forms = set()
+    for key, table in TABLES.items():
+        iso, naive = _parquet(dialects["iso"], key), _parquet(dialects["naive"], key)
+        assert naive.column_names == iso.column_names, key
+        for column in table.of_family("timestamp"):
+            want = pd.Series(iso.column(column).to_pylist(), dtype=object)
+            got = pd.Series(naive.column(column).to_pylist(), dtype=object)
+            offset = got.dropna().str.contains(r"(?:Z|[+-]\d\d:?\d\d)$")
+            assert not offset.any(), f"{key}.{column} has offsets"
+            local = pd.to_datetime(got, format="ISO8601", errors="coerce")
+            read = local.dt.tz_localize(zones[table.system]).dt.tz_convert("UTC")
+            instants = _utc(want)
+            ok = instants.notna()
+            assert (read[ok] == instants[ok]).all(), f"{key}.{column}: naive text is not the same instant"
+            assert (got[~ok].isna() == want[~ok].isna()).all(), key
+            assert (got[~ok].dropna() == want[~ok].dropna()).all(), f"{key}.{column}: planted text changed"
+            forms |= {"space" if " " in v else "T" for v in got[ok]}
+    assert forms == {"space", "T"}
+
+
+def test_native_dialect_uses_parquet_types_and_keeps_the_values(dialects):
+    m = _manifest(dialects["native"])
+    zones = contract.timezone_overrides(m["source_timezones"])
+    assert zones == {"crm": "Europe/Istanbul"}
+    for key, table in TABLES.items():
+        iso, native = _parquet(dialects["iso"], key), _parquet(dialects["native"], key)
+        schema = native.schema
+        assert schema.field("_loaded_at").type == pa.timestamp("us", tz="UTC")
+        for column in table.columns:
+            typ = schema.field(column.name).type
+            values, want = native.column(column.name).to_pylist(), iso.column(column.name).to_pylist()
+            if column.family == "timestamp":
+                zone = zones.get(table.system)
+                assert typ == (pa.timestamp("us") if zone else pa.timestamp("us", tz="UTC")), (key, column)
+                got = pd.to_datetime(pd.Series(values, dtype=object))
+                got = got.dt.tz_localize(zone) if zone else got
+                instants = _utc(pd.Series(want, dtype=object))
+                planted = pd.Series(want).notna() & instants.isna()
+                assert (got.dt.tz_convert("UTC")[~planted].dropna() == instants[~planted].dropna()).all(), (
+                    column
+                )
+                assert got[planted].isna().all()
+                if column.name == gen.KEYS[key][1]:
+                    assert int(planted.sum()) == m["bad_rows"][key]["unparseable_timestamp"], key
+            elif column.family == "date":
+                assert typ == pa.date32()
+                assert [None if v is None else v.isoformat() for v in values] == want
+            elif column.family == "integer":
+                assert typ == pa.int32() and values == want, (key, column.name)
+            elif column.family == "number" and gen._is_amount(column.name):
+                assert typ == pa.decimal128(18, 2), (key, column.name)
+                assert [None if v is None else float(v) for v in values] == want, (key, column.name)
+            elif column.name == "order_line_id":
+                assert typ == pa.int64()
+                assert [None if v is None else str(v) for v in values] == want
+            else:
+                assert values == want, (key, column.name)
+
+
+def test_csv_round_trips_through_duckdb_with_every_value_intact(dialects):
+    root = dialects["csv"]
+    assert not list(root.glob("*/*/*/*.parquet"))
+    for key, table in TABLES.items():
+        iso, csv = _parquet(dialects["iso"], key), _csv(root, key)
+        assert list(csv.columns) == [*table.column_names, "_loaded_at"], key
+        assert len(csv) == iso.num_rows, key
+        for column in table.columns:
+            want, got = iso.column(column.name).to_pylist(), csv[column.name].tolist()
+            got = [None if pd.isna(v) else v for v in got]
+            if column.family == "number":
+                got = [None if v is None else float(v) for v in got]
+            elif column.family == "integer":
+                got = [None if v is None else int(v) for v in got]
+            elif column.family == "boolean":
+                got = [None if v is None else {"true": True, "false": False}[v] for v in got]
+            else:  # '' is null in a CSV landing file
+                want = [None if v == "" else v for v in want]
+            assert got == want, (key, column.name)
+        loaded = [v.strftime("%Y-%m-%d %H:%M:%S") for v in iso.column("_loaded_at").to_pylist()]
+        assert csv["_loaded_at"].tolist() == loaded, key
+    texts = [t for t in _csv(root, "survey.answers")["answer_text"].dropna()]
+    assert any("\n" in t for t in texts) and any('"' in t for t in texts)
+    assert any("\u0600" <= ch <= "\u06ff" for t in texts for ch in t) and any("👍" in t for t in texts)
+    for key, table in TABLES.items():
+        for f in (root / table.system / table.name).glob("load_date=*/part-0.*"):
+            data = f.read_bytes()
+            if key in gen.CSV_GZIP_TABLES:
+                assert f.name == "part-0.csv.gz" and data[:2] == b"\x1f\x8b"
+                data = gzip.decompress(data)
+            else:
+                assert f.name == "part-0.csv"
+            assert data.startswith(gen.UTF8_BOM) == (key in gen.CSV_BOM_TABLES), f
+            assert data.removeprefix(gen.UTF8_BOM).startswith(f'"{table.column_names[0]}"'.encode()), f
+
+
+def test_sparse_is_a_small_shops_one_load_backfill(dialects):
+    root, m = dialects["sparse"], _manifest(dialects["sparse"])
+    assert not (root / "web" / "events").exists() and not (root / "crm" / "cases").exists()
+    assert set(m["rows"]) == set(TABLES) - gen.SPARSE_ABSENT_TABLES
+    for key in m["rows"]:
+        table = TABLES[key]
+        folders = [p.name for p in (root / table.system / table.name).iterdir()]
+        assert folders == [f"load_date={m['end_date']}"], key
+        names = pq.read_schema(next((root / table.system / table.name).glob("*/*.parquet"))).names
+        assert names == [c for c in table.column_names if c not in gen.SPARSE_ABSENT_COLUMNS], key
+        assert len(pq.read_table(root / table.system / table.name)) == m["rows"][key], key
+    questions = _parquet(root, "survey.questions").to_pandas()
+    assert set(questions["metric"]) == {"csat", "open_text"}
+    answered = set(_parquet(root, "survey.answers").column("question_id").drop_null().to_pylist())
+    assert answered <= set(questions["question_id"].dropna())
+    assert _parquet(root, "crm.interactions").column("case_id").null_count == m["rows"]["crm.interactions"]
+    # the same world: every order, once (its latest version), plus the planted copies
+    iso_orders = _parquet(dialects["iso"], "commerce.orders").to_pandas()
+    orders = _parquet(root, "commerce.orders").to_pandas()
+    assert set(orders["order_id"].dropna()) == set(iso_orders["order_id"].dropna())
+    # every planted copy but a null id repeats an order id; each order's clean rows are one version
+    assert len(orders) == iso_orders["order_id"].nunique() + sum(m["bad_rows"]["commerce.orders"].values())
+    assert all(n >= 0 for kinds in m["bad_rows"].values() for n in kinds.values())
+
+
+def test_cli_generates_a_dialect(tmp_path):
+    out = tmp_path / "raw"
+    res = CliRunner().invoke(main, ["generate", "--days", "30", "--dialect", "naive", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "SOURCE_TIMEZONES=commerce=America/Sao_Paulo" in res.output
+    assert _manifest(out)["dialect"] == "naive"
+    res = CliRunner().invoke(main, ["generate", "--dialect", "excel", "--out", str(out)])
+    assert res.exit_code == 2 and "excel" in res.output
