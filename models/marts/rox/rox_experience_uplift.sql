@@ -160,7 +160,10 @@ changes as (
     from units
     left join unit_sums on units.response_id = unit_sums.response_id
     {%- if outcome == 'gross_margin' %}
-    where coalesce(unit_sums.n_unknown_margin, 0) = 0
+    where
+        coalesce(unit_sums.n_unknown_margin, 0) = 0
+        -- an export without any cost has no margin to compare, not a margin of 0
+        and (select count(orders.gross_margin_amount) from orders) > 0
     {%- endif %}
     {%- if not loop.last %}
 
