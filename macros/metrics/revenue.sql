@@ -44,3 +44,12 @@
         else cast({{ net_revenue_amount }} - {{ cost_amount }} as decimal(18, 2))
     end
 {%- endmacro %}
+
+{#-
+    Whether the export measures cost at all: some non-cancelled order of `orders` (fct_orders or a CTE
+    over it) has a known cost. Without it every margin is null, even the 0 of a customer without orders
+    or with cancelled orders only (those are known zeros only when costs are measured).
+-#}
+{% macro cost_is_measured(orders) -%}
+    ((select count(*) from {{ orders }} where not {{ orders }}.is_cancelled and {{ orders }}.cost_amount is not null) > 0)
+{%- endmacro %}

@@ -14,7 +14,8 @@ exactly as a user would, gates on: ``insight-engine run --full-refresh`` in a su
   INT32, BIGINT line numbers, BOOLEAN): compatible native types are accepted and give ``iso``'s tables.
   The one allowed difference: a planted unparseable timestamp cannot exist in a TIMESTAMP column (it is
   null), so ``quality.quality_quarantine_summary`` may split the quarantined rows of a table differently
-  between ``unparseable_timestamp`` and ``missing_timestamp``, with the same total per table.
+  between ``unparseable_timestamp`` and ``missing_timestamp``, with the same total per table, and
+  ``quality.quality_column_fill_rates`` may count fewer filled timestamp values.
 * ``csv`` (CSV beside no Parquet at all: header row, RFC 4180 quoting of comments with newlines, quotes,
   emoji and RTL text, ``''`` as null, a UTF-8 BOM on some tables, web events as ``.csv.gz``): CSV landing
   files are read like Parquet and give ``iso``'s tables.
@@ -208,6 +209,9 @@ def compare_published(iso: DialectRun, other: DialectRun) -> list[str]:
             if relation == "quality.quality_quarantine_summary" and other.dialect == "native":
                 problems += compare_quarantine_native(a, b)
                 continue
+            if relation == "quality.quality_column_fill_rates" and other.dialect == "native":
+                problems += compare_fill_rates_native(a, b)
+                continue
             problems += [_names(p, other.dialect) for p in compare(relation, keys.get(name), a, b)]
     return problems
 
@@ -243,6 +247,31 @@ def compare_quarantine_native(iso: pd.DataFrame, native: pd.DataFrame) -> list[s
     ts = [split(df, True).groupby(per_day)["n_rows"].sum().reset_index() for df in (iso, native)]
     timestamps = compare(f"{relation} (timestamp reasons, summed)", per_day, *ts)
     return problems + [_names(p, "native") for p in others + timestamps]
+
+
+def compare_fill_rates_native(iso: pd.DataFrame, native: pd.DataFrame) -> list[str]:
+    """native: the same fill rates, except of timestamp and date columns, where a planted unparseable
+    value cannot exist (it is null): there only the rows delivered must agree."""
+    from insight_engine import contract
+
+    dated = {
+        (t.system, t.name, c.name)
+        for t in contract.tables().values()
+        for c in t.columns
+        if c.family in ("timestamp", "date")
+    }
+
+    def is_dated(df: pd.DataFrame) -> pd.Series:
+        keys = zip(df["source_system"], df["source_table"], df["column_name"], strict=True)
+        return pd.Series([k in dated for k in keys], index=df.index)
+
+    relation = "quality.quality_column_fill_rates"
+    key = ["source_system", "source_table", "column_name"]
+    rest = [df[~is_dated(df)].reset_index(drop=True) for df in (iso, native)]
+    rows = [df[is_dated(df)][[*key, "n_rows"]].reset_index(drop=True) for df in (iso, native)]
+    problems = compare(f"{relation} (other columns)", key, *rest)
+    problems += compare(f"{relation} (timestamp columns, rows)", key, *rows)
+    return [_names(p, "native") for p in problems]
 
 
 @pytest.mark.parametrize("dialect", DENSE)

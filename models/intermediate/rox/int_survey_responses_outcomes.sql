@@ -264,11 +264,8 @@ joined as (
         coalesce(order_outcomes.net_revenue_amount, 0) as net_revenue_after,
         -- unknown cost gives an unknown margin (null), never 0; no order after the answer is a true 0
         case
-            when coalesce(order_outcomes.n_orders_unknown_margin, 0) = 0
-                then coalesce(
-                    order_outcomes.gross_margin_amount,
-                    case when (select count(fct_orders.gross_margin_amount) from fct_orders) > 0 then 0 end
-                )
+            when {{ cost_is_measured('fct_orders') }} and coalesce(order_outcomes.n_orders_unknown_margin, 0) = 0
+                then coalesce(order_outcomes.gross_margin_amount, 0)
         end as gross_margin_after,
         coalesce(order_outcomes.net_revenue_known_cost_amount, 0) as net_revenue_known_cost_after,
         coalesce(order_outcomes.refund_amount, 0) as refund_after,

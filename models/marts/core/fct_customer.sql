@@ -190,11 +190,8 @@ joined as (
         coalesce(order_stats.net_revenue_amount, 0) as net_revenue_amount,
         -- no order: a true 0, unless the export carries no cost at all (then nothing is measured)
         case
-            when coalesce(order_stats.n_orders_unknown_margin, 0) = 0
-                then coalesce(
-                    order_stats.gross_margin_amount,
-                    case when (select count(orders.gross_margin_amount) from orders) > 0 then 0 end
-                )
+            when {{ cost_is_measured('orders') }} and coalesce(order_stats.n_orders_unknown_margin, 0) = 0
+                then coalesce(order_stats.gross_margin_amount, 0)
         end as gross_margin_amount,
         order_stats.net_revenue_known_cost_amount,
         coalesce(order_stats.refund_amount, 0) as refund_amount,

@@ -163,7 +163,7 @@ changes as (
     where
         coalesce(unit_sums.n_unknown_margin, 0) = 0
         -- an export without any cost has no margin to compare, not a margin of 0
-        and (select count(orders.gross_margin_amount) from orders) > 0
+        and {{ cost_is_measured('orders') }}
     {%- endif %}
     {%- if not loop.last %}
 

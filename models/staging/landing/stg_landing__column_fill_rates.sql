@@ -1,0 +1,92 @@
+{#-
+    One row per contract table x column x load: rows delivered and rows with a value, read through
+    read_source() like every base model (so an absent optional column counts 0 filled, and text that is
+    blank counts as empty). The raw gate reports the same fill rates before the build; this model keeps
+    them in the warehouse, for quality_column_fill_rates. Sources are only read in staging.
+-#}
+
+{#- dbt fills `graph` only at run time, so the lineage to every source is stated here; the run fails
+    if a contract table is missing from this list. -#}
+-- depends_on: {{ source('commerce', 'customers') }}
+-- depends_on: {{ source('commerce', 'order_lines') }}
+-- depends_on: {{ source('commerce', 'orders') }}
+-- depends_on: {{ source('commerce', 'products') }}
+-- depends_on: {{ source('commerce', 'refunds') }}
+-- depends_on: {{ source('crm', 'cases') }}
+-- depends_on: {{ source('crm', 'customers') }}
+-- depends_on: {{ source('crm', 'interactions') }}
+-- depends_on: {{ source('survey', 'answers') }}
+-- depends_on: {{ source('survey', 'invitations') }}
+-- depends_on: {{ source('survey', 'questions') }}
+-- depends_on: {{ source('survey', 'responses') }}
+-- depends_on: {{ source('survey', 'surveys') }}
+-- depends_on: {{ source('web', 'events') }}
+
+{%- set listed = ["commerce.customers", "commerce.order_lines", "commerce.orders", "commerce.products", "commerce.refunds", "crm.cases", "crm.customers", "crm.interactions", "survey.answers", "survey.invitations", "survey.questions", "survey.responses", "survey.surveys", "web.events"] %}
+{%- set tables = [] %}
+{%- for node in graph.sources.values() if node.package_name == 'insight_engine' %}
+    {%- do tables.append(node) %}
+    {%- if execute and (node.source_name ~ '.' ~ node.name) not in listed %}
+        {{ exceptions.raise_compiler_error(
+            "stg_landing__column_fill_rates: contract table " ~ node.source_name ~ "." ~ node.name
+            ~ " is missing from its depends_on list; add it") }}
+    {%- endif %}
+{%- endfor %}
+
+with
+
+{% for node in tables | sort(attribute='unique_id') %}
+{{ node.source_name }}__{{ node.name }} as (
+
+    select
+        load_date,
+        count(*) as n_rows
+        {%- for col in node.columns.values() %}
+        {%- if type_family(col.data_type) in ('timestamp', 'date') %}
+        , count({{ col.name }}_raw) as n_filled__{{ col.name }}
+        {%- elif type_family(col.data_type) == 'string' %}
+        , count({{ clean_text(col.name) }}) as n_filled__{{ col.name }}
+        {%- else %}
+        , count({{ col.name }}) as n_filled__{{ col.name }}
+        {%- endif %}
+        {%- endfor %}
+    from {{ read_source(node.source_name, node.name) }} as landing
+    group by load_date
+
+),
+
+{% endfor %}
+
+unpivoted as (
+
+    {%- for node in tables | sort(attribute='unique_id') %}
+    {%- set outer_last = loop.last %}
+    {%- for col in node.columns.values() %}
+    select
+        '{{ node.source_name }}' as source_system,
+        '{{ node.name }}' as source_table,
+        '{{ col.name }}' as column_name,
+        {{ 'true' if col.meta.get('required', false) else 'false' }} as is_required,
+        load_date,
+        n_rows,
+        n_filled__{{ col.name }} as n_filled
+    from {{ node.source_name }}__{{ node.name }}
+    {%- if not (outer_last and loop.last) %}
+
+    union all
+
+    {%- endif %}
+    {%- endfor %}
+    {%- endfor %}
+
+)
+
+select
+    source_system,
+    source_table,
+    column_name,
+    is_required,
+    cast(load_date as date) as load_date,
+    cast(n_rows as bigint) as n_rows,
+    cast(n_filled as bigint) as n_filled
+from unpivoted
