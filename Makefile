@@ -32,9 +32,11 @@ demo: setup  ## generate scale-s data, build, gate and publish the warehouse, th
 	$(BIN)/insight-engine run --full-refresh --raw-root $(RAW_ROOT)  # fresh sample data: no increment to keep
 	$(BIN)/dbt docs generate --quiet --target-path target/docs
 	@echo
-	@echo "serving warehouse (BI reads this): $(CURDIR)/warehouse/serving.duckdb"
+	@echo "serving warehouse (BI reads this): $(CURDIR)/warehouse/serving.duckdb  (README: Connect your BI tool)"
+	@echo "Parquet export:                    $(CURDIR)/warehouse/published/$$(cat warehouse/published/CURRENT)/  (named by warehouse/published/CURRENT; manifest.json inside)"
 	@echo "docs site:                         $(CURDIR)/target/docs/index.html  (or: $(BIN)/dbt docs serve --target-path target/docs)"
 	@echo "data quality docs:                 $(CURDIR)/build/gates/"
+	@echo "RoX report:                        $(CURDIR)/build/report/rox_report.html  (insight-engine report)"
 
 test: setup lint pytest  ## lint everything and run the whole test suite
 
