@@ -410,5 +410,32 @@ def run(
     )
 
 
+@main.command()
+@click.option(
+    "--serving",
+    type=click.Path(path_type=Path),
+    default=Path("warehouse/serving.duckdb"),
+    show_default=True,
+    help="Serving warehouse to read (opened read-only).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build/report/rox_report.html"),
+    show_default=True,
+    help="HTML file to write (one self-contained file, opens offline).",
+)
+def report(serving: Path, out: Path) -> None:
+    """Write the RoX report for CX leaders: one HTML file with every chart, drawn from the marts."""
+    from insight_engine.report import ReportError, write_report  # plotly: only when a report is made
+
+    try:
+        res = write_report(serving, out)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    empty = f"; no data for: {', '.join(res.empty_charts)}" if res.empty_charts else ""
+    click.echo(f"wrote {res.out} ({res.n_bytes / 1e6:.1f} MB, {res.n_charts} charts{empty})")
+
+
 if __name__ == "__main__":
     main()
