@@ -10,7 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
+.PHONY: help setup demo report test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -31,10 +31,16 @@ demo: setup  ## generate scale-s data, build, gate and publish the warehouse, th
 	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --out $(RAW_ROOT)
 	$(BIN)/insight-engine run --full-refresh --raw-root $(RAW_ROOT)  # fresh sample data: no increment to keep
 	$(BIN)/dbt docs generate --quiet --target-path target/docs
+	$(BIN)/insight-engine report --serving warehouse/serving.duckdb --out build/report/rox_report.html
 	@echo
-	@echo "serving warehouse (BI reads this): $(CURDIR)/warehouse/serving.duckdb"
+	@echo "serving warehouse (BI reads this): $(CURDIR)/warehouse/serving.duckdb  (README: Connect your BI tool)"
+	@echo "Parquet export:                    $(CURDIR)/warehouse/published/$$(cat warehouse/published/CURRENT)/  (named by warehouse/published/CURRENT; manifest.json inside)"
 	@echo "docs site:                         $(CURDIR)/target/docs/index.html  (or: $(BIN)/dbt docs serve --target-path target/docs)"
 	@echo "data quality docs:                 $(CURDIR)/build/gates/"
+	@echo "RoX report (open in a browser):    $(CURDIR)/build/report/rox_report.html"
+
+report: setup  ## write the RoX report for CX leaders (build/report/rox_report.html) from the serving warehouse
+	$(BIN)/insight-engine report --serving warehouse/serving.duckdb --out build/report/rox_report.html
 
 test: setup lint pytest  ## lint everything and run the whole test suite
 

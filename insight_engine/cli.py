@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,21 +11,19 @@ from pathlib import Path
 import click
 
 from insight_engine import generate as gen
-from insight_engine import pipeline
+from insight_engine import pipeline, runlog
 from insight_engine import publish as pub
-from insight_engine.dbt import run_dbt
+from insight_engine.exitcodes import MEANING, ExitCode, help_table
+from insight_engine.runlock import LockHeld, RunLock
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """insight_engine: generate data, build, validate, publish and report the RoX warehouse."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    ctx.obj = {"verbose": verbose}
+    runlog.setup("human", verbose=verbose)
 
 
 def _parse_nps_dip(
@@ -111,13 +110,76 @@ def generate(
         click.echo(f"naive timestamps: run with SOURCE_TIMEZONES={result.source_timezones}")
 
 
-def _paths(raw_root: Path, warehouse_dir: Path) -> pipeline.Paths:
+def _paths(
+    raw_root: Path,
+    warehouse_dir: Path,
+    gates_dir: Path = Path("build/gates"),
+    target_path: Path = Path("target"),
+) -> pipeline.Paths:
     return pipeline.Paths(
         raw_root=raw_root,
         build_warehouse=warehouse_dir / "insight_engine.duckdb",
         serving=warehouse_dir / "serving.duckdb",
         publish_log=warehouse_dir / "publish_log.duckdb",
+        gates_dir=gates_dir,
+        target_path=target_path,
+        published_dir=warehouse_dir / pub.PUBLISHED_DIR,
     )
+
+
+class _LoadDate(click.ParamType):
+    """A load date written exactly ``YYYY-MM-DD``; anything else is refused before any SQL runs."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        self.fail(f"{text!r} is not a date written YYYY-MM-DD (e.g. 2026-09-30)", param, ctx)
+
+
+LOAD_DATE = _LoadDate()
+
+
+def _take_lock(ctx: click.Context, warehouse_dir: Path, run_id: str, command: str) -> RunLock:
+    """The warehouse folder's run lock, or exit 7 naming the run that holds it."""
+    try:
+        lock = RunLock(warehouse_dir, run_id=run_id, command=command).acquire()
+    except LockHeld as held:
+        holder = held.holder
+        runlog.event(
+            "lock",
+            "locked",
+            str(held),
+            level=logging.ERROR,
+            exit_code=int(ExitCode.LOCKED),
+            lock=str(held.path),
+            holder_pid=holder.pid if holder else None,
+            holder_host=holder.host if holder else None,
+            holder_run_id=holder.run_id if holder else None,
+            holder_started_at=holder.started_at if holder else None,
+        )
+        ctx.exit(int(ExitCode.LOCKED))
+    if lock.taken_over is not None:
+        dead = lock.taken_over
+        runlog.event(
+            "lock",
+            "stale_lock_taken_over",
+            f"stale lock {lock.path} taken over: {dead.describe()} ended without releasing it (killed?); "
+            "its build warehouse may be half-built, this run rebuilds it (serving is never half-written)",
+            level=logging.WARNING,
+            dead_pid=dead.pid,
+            dead_run_id=dead.run_id,
+            dead_started_at=dead.started_at,
+            lock=str(lock.path),
+        )
+    return lock
 
 
 raw_root_option = click.option(
@@ -148,21 +210,29 @@ warehouse_option = click.option(
     envvar="DBT_TARGET",
     help="profiles.yml output. Spark targets build and test the warehouse; gates and publish are DuckDB's.",
 )
-def build(raw_root: Path, warehouse_dir: Path, full_refresh: bool, target: str) -> None:
+@click.pass_context
+def build(ctx: click.Context, raw_root: Path, warehouse_dir: Path, full_refresh: bool, target: str) -> None:
     """dbt build (models, seeds, snapshots and every dbt test) into the build warehouse."""
+    from insight_engine.dbt import run_dbt  # slow to import: only the commands that build pay for it
+
     paths = _paths(raw_root, warehouse_dir)
     if target.startswith("spark") and not raw_root.exists():
         raise click.ClickException(
             f"--raw-root {raw_root} does not exist. For a landing zone on object storage (s3a://, abfss://, "
             "dbfs:/) run dbt directly with RAW_ROOT set (README, 'Running on Spark')."
         )
-    res = run_dbt(
-        ["build"] + (["--full-refresh"] if full_refresh else []),
-        raw_root=raw_root,
-        warehouse=paths.build_warehouse,
-        target_path=paths.target_path,
-        target=target,
-    )
+    lock = _take_lock(ctx, warehouse_dir, pub.new_run_id(), "build") if target == "duckdb" else None
+    try:
+        res = run_dbt(
+            ["build"] + (["--full-refresh"] if full_refresh else []),
+            raw_root=raw_root,
+            warehouse=paths.build_warehouse,
+            target_path=paths.target_path,
+            target=target,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
     if not res.success:
         raise click.ClickException("dbt build failed:\n  " + "\n  ".join(res.failures[:20]))
     where = paths.build_warehouse if target == "duckdb" else f"target {target}"
@@ -192,31 +262,192 @@ def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path) -> 
     click.echo(f"{stage} gate passed; Data Docs and results in {out_dir}")
 
 
+keep_versions_option = click.option(
+    "--keep-versions",
+    type=click.IntRange(min=1),
+    default=pub.DEFAULT_KEEP_VERSIONS,
+    show_default=True,
+    envvar="INSIGHT_KEEP_VERSIONS",
+    help="Parquet versions kept under <warehouse-dir>/published/ (env INSIGHT_KEEP_VERSIONS).",
+)
+
+
 @main.command()
 @warehouse_option
-def publish(warehouse_dir: Path) -> None:
-    """Publish the build warehouse's marts to the serving file (no gates: prefer `run`)."""
+@keep_versions_option
+@click.pass_context
+def publish(ctx: click.Context, warehouse_dir: Path, keep_versions: int) -> None:
+    """Publish the build warehouse's marts to the serving file and Parquet (no gates: prefer `run`)."""
     paths = _paths(Path("."), warehouse_dir)
-    res = pub.publish(paths.build_warehouse, paths.serving, run_id="manual", publish_log=paths.publish_log)
-    click.echo(f"published {len(res.row_counts)} tables to {res.serving}")
+    run_id = pub.new_run_id()
+    lock = _take_lock(ctx, warehouse_dir, run_id, "publish")
+    try:
+        res = pub.publish(
+            paths.build_warehouse,
+            paths.serving,
+            run_id=run_id,
+            publish_log=paths.publish_log,
+            published_dir=paths.published_dir,
+            keep_versions=keep_versions,
+        )
+    except Exception as exc:
+        click.echo(f"Error: publish failed, serving left as it was: {type(exc).__name__}: {exc}", err=True)
+        ctx.exit(int(ExitCode.PUBLISH))
+    finally:
+        lock.release()
+    click.echo(f"published {len(res.row_counts)} tables to {res.serving} and {res.version_dir}")
 
 
-@main.command()
+RUN_EPILOG = (
+    "\b\nExit codes (README, 'The scheduled job'):\n"
+    + help_table()
+    + "\n\n\b\n--since D: the incremental models rewrite every load from D on; --load-date D: only load D;\n"
+    "both also take loads newer than the newest already built. Other models rebuild from all loads."
+)
+
+
+@main.command(epilog=RUN_EPILOG)
 @raw_root_option
 @warehouse_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--skip-gates", is_flag=True, help="Skip the Great Expectations gates (dbt tests still run).")
-def run(raw_root: Path, warehouse_dir: Path, full_refresh: bool, skip_gates: bool) -> None:
-    """The scheduled job: raw gate, dbt build + tests, mart gate, then atomic publish."""
-    res = pipeline.run(_paths(raw_root, warehouse_dir), full_refresh=full_refresh, gates=not skip_gates)
-    if not res.published:
-        raise click.ClickException(
-            f"run {res.run_id} not published: {res.failed_gate}: {res.message}. "
-            "The serving warehouse still holds the last good build."
+@click.option(
+    "--since",
+    type=LOAD_DATE,
+    default=None,
+    help="Incremental models rewrite every load from this date on (instead of the lookback window).",
+)
+@click.option(
+    "--load-date",
+    type=LOAD_DATE,
+    default=None,
+    help="Incremental models rewrite this load (e.g. Airflow's {{ ds }}); it must be in the landing zone.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    envvar="INSIGHT_LOG_FORMAT",
+    help="json: one JSON object per line on stdout (run_id, stage, event, table, rows, seconds, exit_code).",
+)
+@keep_versions_option
+@click.option(
+    "--gates-dir",
+    type=click.Path(path_type=Path),
+    default=Path("build/gates"),
+    show_default=True,
+    help="Where the gates write their results and Data Docs.",
+)
+@click.option(
+    "--target-path",
+    type=click.Path(path_type=Path),
+    default=Path("target"),
+    show_default=True,
+    help="dbt's target folder (relative paths are inside the project).",
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    raw_root: Path,
+    warehouse_dir: Path,
+    full_refresh: bool,
+    skip_gates: bool,
+    since: date | None,
+    load_date: date | None,
+    log_format: runlog.LogFormat,
+    keep_versions: int,
+    gates_dir: Path,
+    target_path: Path,
+) -> None:
+    """The scheduled job: raw gate, dbt build + tests, mart gate, then atomic publish.
+
+    One run at a time per warehouse folder: a second one exits at once with code 7 and names the
+    running one. Exit codes are listed below.
+    """
+    if since is not None and load_date is not None:
+        raise click.UsageError("--since and --load-date exclude each other: pass one")
+    if full_refresh and (since is not None or load_date is not None):
+        raise click.UsageError(
+            "--full-refresh reads every load; --since/--load-date choose loads for an incremental run: "
+            "pass one or the other"
         )
+    progress = runlog.Progress(sys.stdout) if runlog.wants_progress(log_format) else None
+    runlog.setup(log_format, verbose=ctx.obj["verbose"], progress=progress)
+    run_id = pub.new_run_id()
+    runlog.set_run(run_id)
+    lock = _take_lock(ctx, warehouse_dir, run_id, "run")
+    if progress is not None:
+        progress.start()
+    try:
+        res = pipeline.run(
+            _paths(raw_root, warehouse_dir, gates_dir, target_path),
+            full_refresh=full_refresh,
+            gates=not skip_gates,
+            run_id=run_id,
+            since=since,
+            load_date=load_date,
+            keep_versions=keep_versions,
+            dbt_log="events" if log_format == "json" else "quiet" if progress is not None else "console",
+        )
+    except Exception as exc:
+        runlog.event(
+            "run",
+            "run_crashed",
+            f"run {run_id} crashed: {type(exc).__name__}: {exc} (traceback on stderr)",
+            level=logging.ERROR,
+            exit_code=int(ExitCode.UNEXPECTED),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+        lock.release()
+    code = res.exit_code
+    if log_format == "json":
+        ctx.exit(int(code))
+    if not res.published:
+        meaning, todo = MEANING[code]
+        click.echo(
+            f"Error: run {res.run_id} not published: {res.failed_gate}: {res.message}. "
+            f"The serving warehouse still holds the last good build.\n"
+            f"exit {int(code)} ({meaning}): {todo}",
+            err=True,
+        )
+        ctx.exit(int(code))
     click.echo(
-        f"run {res.run_id} published {len(res.row_counts)} tables to {warehouse_dir / 'serving.duckdb'}"
+        f"run {res.run_id} published {len(res.row_counts)} tables in {res.seconds:.0f}s\n"
+        f"  serving file (BI):  {warehouse_dir / 'serving.duckdb'}\n"
+        f"  Parquet export:     {res.version_dir} ({warehouse_dir / pub.PUBLISHED_DIR / pub.CURRENT_FILE})"
     )
+
+
+@main.command()
+@click.option(
+    "--serving",
+    type=click.Path(path_type=Path),
+    default=Path("warehouse/serving.duckdb"),
+    show_default=True,
+    help="Serving warehouse to read (opened read-only).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build/report/rox_report.html"),
+    show_default=True,
+    help="HTML file to write (one self-contained file, opens offline).",
+)
+def report(serving: Path, out: Path) -> None:
+    """Write the RoX report for CX leaders: one HTML file with every chart, drawn from the marts."""
+    from insight_engine.report import ReportError, write_report  # plotly: only when a report is made
+
+    try:
+        res = write_report(serving, out)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    empty = f"; no data for: {', '.join(res.empty_charts)}" if res.empty_charts else ""
+    click.echo(f"wrote {res.out} ({res.n_bytes / 1e6:.1f} MB, {res.n_charts} charts{empty})")
 
 
 if __name__ == "__main__":

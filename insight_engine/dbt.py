@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,8 @@ def run_dbt(
     target_path: Path | None = None,
     target: str = "duckdb",
     extra_env: dict[str, str] | None = None,
+    callbacks: list[Callable] | None = None,
+    console_log_level: str | None = None,
 ) -> DbtResult:
     """Invoke ``dbt <args>`` for this project; returns success and the names of failed nodes.
 
@@ -68,6 +70,9 @@ def run_dbt(
     reads the landing zone as path relations, so RAW_ROOT is passed absolute; ``spark_local`` keeps its
     warehouse and Derby metastore under SPARK_BUILD_DIR (default ``<project>/build/spark``). A ``raw_root``
     string with a scheme (``s3a://...``, ``dbfs:/...``) is passed to Spark as it is.
+
+    ``callbacks`` receive every dbt event (``dbtRunner(callbacks=...)``); ``console_log_level`` (``none``,
+    ``warn`` ...) quiets dbt's console output, its file log ``logs/dbt.log`` keeps everything.
     """
     raw = str(raw_root)
     is_url = isinstance(raw_root, str) and ("://" in raw or raw.startswith("dbfs:"))
@@ -91,10 +96,13 @@ def run_dbt(
     ]
     if target_path is not None:
         cli += ["--target-path", str(target_path)]
+    if console_log_level is not None:
+        cli += ["--log-level", console_log_level]
     log.info("dbt %s (raw=%s, warehouse=%s)", " ".join(args), env["RAW_ROOT"], env["INSIGHT_WAREHOUSE"])
     with _env(env):
         try:
-            res = dbtRunner().invoke(cli)
+            runner = dbtRunner(callbacks=callbacks) if callbacks else dbtRunner()
+            res = runner.invoke(cli)
         finally:
             _release_duckdb()
     failures: list[str] = []

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, Literal
 
 from insight_engine import publish as pub
-from insight_engine.dbt import run_dbt
+from insight_engine import runlog
+from insight_engine.exitcodes import ExitCode, for_failed_gate
 
 log = logging.getLogger(__name__)
+
+DbtLog = Literal["console", "quiet", "events"]
+_LOAD_DIR = re.compile(r"^load_date=(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class Paths:
     publish_log: Path = Path("warehouse/publish_log.duckdb")
     gates_dir: Path = Path("build/gates")
     target_path: Path = Path("target")
+    published_dir: Path | None = None  # Parquet versions; None: `published/` beside the serving file
 
 
 @dataclass
@@ -35,6 +42,90 @@ class RunResult:
     message: str = ""
     gates: dict[str, dict] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
+    version_dir: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.published else for_failed_gate(self.failed_gate)
+
+
+def landing_load_dates(raw_root: Path) -> set[date]:
+    """Every load date that has a folder ``<system>/<table>/load_date=YYYY-MM-DD`` in the landing zone."""
+    found: set[date] = set()
+    for folder in Path(raw_root).glob("*/*/load_date=*"):
+        m = _LOAD_DIR.match(folder.name)
+        if m and folder.is_dir():
+            try:
+                found.add(date.fromisoformat(m.group(1)))
+            except ValueError:
+                continue
+    return found
+
+
+def load_selection_vars(since: date | None, load_date: date | None) -> dict[str, str]:
+    """dbt vars for the loads the incremental models rewrite (macros/staging/incremental_by_load.sql)."""
+    if since is not None and load_date is not None:
+        raise ValueError("--since and --load-date exclude each other: pass one")
+    if load_date is not None:
+        return {"incremental_from_load_date": str(load_date), "incremental_to_load_date": str(load_date)}
+    if since is not None:
+        return {"incremental_from_load_date": str(since)}
+    return {}
+
+
+class DbtObserver:
+    """dbt event callback: counts finished nodes for the progress line and logs each node as an event."""
+
+    def __init__(self, mode: DbtLog) -> None:
+        self.mode = mode
+        self.done = 0
+        self.total = 0
+
+    def __call__(self, msg: Any) -> None:
+        name = msg.info.name
+        if name == "LogStartLine" and not self.total:
+            self.total = int(msg.data.total)
+            runlog.event(
+                "dbt_build",
+                "nodes_planned",
+                f"dbt: {self.total} nodes",
+                level=logging.DEBUG,
+                nodes_total=self.total,
+                nodes_done=self.done,
+            )
+        elif name == "NodeFinished":
+            self.done += 1
+            info, result = msg.data.node_info, msg.data.run_result
+            status = str(result.status or info.node_status)
+            level = logging.DEBUG
+            if status in {"error", "fail", "runtime error"}:
+                level = logging.ERROR
+            elif status == "warn":
+                level = logging.WARNING
+            elif self.mode == "events" and info.resource_type in {"model", "seed", "snapshot"}:
+                level = logging.INFO
+            fields: dict[str, Any] = {
+                "table": info.node_name,
+                "resource_type": info.resource_type,
+                "status": status,
+                "seconds": round(float(result.execution_time or 0.0), 3),
+                "nodes_done": self.done,
+                "nodes_total": self.total,
+            }
+            try:
+                rows = dict(result.adapter_response).get("rows_affected")
+            except (TypeError, ValueError):
+                rows = None
+            if rows not in (None, -1):
+                fields["rows"] = rows
+            runlog.event(
+                "dbt_build",
+                "node_finished",
+                f"{info.resource_type} {info.node_name}: {status} ({fields['seconds']}s)",
+                level=level,
+                **fields,
+            )
 
 
 def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
@@ -53,13 +144,72 @@ def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
     return bool(result.success), summary
 
 
+def _check_landing_zone(raw_root: Path, since: date | None, load_date: date | None) -> str | None:
+    """What is missing for this run, or None."""
+    if not Path(raw_root).exists():
+        return (
+            f"landing zone {raw_root} does not exist: point --raw-root at it "
+            "(or run `insight-engine generate`)"
+        )
+    if since is None and load_date is None:
+        return None
+    loads = landing_load_dates(raw_root)
+    if load_date is not None and load_date not in loads:
+        newest = max(loads) if loads else None
+        return (
+            f"no load {load_date} in {raw_root} (no folder */*/load_date={load_date}; "
+            f"newest load: {newest}): the export for that day has not landed yet (rerun when it has) "
+            "or the date is wrong"
+        )
+    if since is not None and not any(d >= since for d in loads):
+        newest = max(loads) if loads else None
+        return (
+            f"no load on or after {since} in {raw_root} (newest load: {newest}): nothing to process; "
+            "check the date"
+        )
+    return None
+
+
 def run(
-    paths: Paths, *, full_refresh: bool = False, gates: bool = True, dbt_vars: dict | None = None
+    paths: Paths,
+    *,
+    full_refresh: bool = False,
+    gates: bool = True,
+    dbt_vars: dict | None = None,
+    run_id: str | None = None,
+    since: date | None = None,
+    load_date: date | None = None,
+    keep_versions: int = pub.DEFAULT_KEEP_VERSIONS,
+    dbt_log: DbtLog = "console",
 ) -> RunResult:
-    """Build, audit and (only if every gate passed) publish. Never touches serving on failure."""
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    """Build, audit and (only if every gate passed) publish. Never touches serving on failure.
+
+    ``since`` / ``load_date`` choose the loads the incremental models rewrite (README, "The scheduled
+    job"); ``dbt_log`` says who reports dbt's nodes: dbt's own console lines, only its warnings (a
+    progress line shows the counts), or this package's events (JSON logs).
+    """
+    run_id = run_id or pub.new_run_id()
     started = datetime.now(UTC)
+    clock = time.perf_counter()
     result = RunResult(run_id=run_id, published=False)
+    if full_refresh and (since is not None or load_date is not None):
+        raise ValueError(
+            "--full-refresh reads every load; --since/--load-date choose loads for an incremental run: "
+            "pass one or the other"
+        )
+    selection = load_selection_vars(since, load_date)
+    runlog.event(
+        "run",
+        "run_started",
+        f"run {run_id}: raw {paths.raw_root} -> {paths.serving}"
+        + (f" (loads {selection})" if selection else "")
+        + (" (full refresh)" if full_refresh else ""),
+        raw_root=str(paths.raw_root),
+        serving=str(paths.serving),
+        full_refresh=full_refresh,
+        since=str(since) if since else None,
+        load_date=str(load_date) if load_date else None,
+    )
 
     def record(outcome: str, gate: str | None, message: str, row_counts: dict[str, int]) -> None:
         pub.record_run(
@@ -74,29 +224,72 @@ def run(
             row_counts=row_counts,
         )
 
-    def fail(gate: str, message: str) -> RunResult:
-        result.failed_gate, result.message = gate, message
-        log.error(
-            "run %s stopped at %s: %s; serving left as it was (%s)", run_id, gate, message, paths.serving
+    def finish() -> RunResult:
+        result.seconds = round(time.perf_counter() - clock, 2)
+        code = result.exit_code
+        runlog.event(
+            "run",
+            "run_finished",
+            f"run {run_id} published {len(result.row_counts)} tables to {paths.serving} in {result.seconds}s"
+            if result.published
+            else f"run {run_id} ended at {result.failed_gate} after {result.seconds}s (exit {int(code)})",
+            level=logging.INFO if result.published else logging.ERROR,
+            exit_code=int(code),
+            published=result.published,
+            failed_gate=result.failed_gate,
+            seconds=result.seconds,
         )
-        record("failed", gate, message, {})
         return result
 
-    if not Path(paths.raw_root).exists():
-        return fail(
-            "raw_gate", f"landing zone {paths.raw_root} does not exist: run `insight-engine generate`"
+    def fail(gate: str, message: str) -> RunResult:
+        result.failed_gate, result.message = gate, message
+        runlog.event(
+            gate,
+            "stage_failed",
+            f"run {run_id} stopped at {gate}: {message}; serving left as it was ({paths.serving})",
+            level=logging.ERROR,
+            failed_gate=gate,
+            error=message,
         )
+        record("failed", gate, message, {})
+        return finish()
+
+    def stage_done(stage: str, summary: dict, message: str) -> None:
+        runlog.event(
+            stage,
+            "stage_finished",
+            message,
+            level=logging.INFO if summary["success"] else logging.ERROR,
+            **{k: v for k, v in summary.items() if k != "failed"},
+            failed=summary.get("failed", [])[:20],
+        )
+
+    missing = _check_landing_zone(paths.raw_root, since, load_date)
+    if missing:
+        return fail("landing_zone", missing)
     if gates:
+        runlog.event("raw_gate", "stage_started", f"raw gate over {paths.raw_root}")
         ok, summary = _gate("raw", paths)
         result.gates["raw_gate"] = summary
+        stage_done("raw_gate", summary, f"raw gate {'passed' if ok else 'failed'} in {summary['seconds']}s")
         if not ok:
             return fail("raw_gate", f"raw gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
+    from insight_engine.dbt import run_dbt  # dbt is slow to import: a locked run exits before it
+
+    runlog.event("dbt_build", "stage_started", "dbt build" + (" --full-refresh" if full_refresh else ""))
     t = time.perf_counter()
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
+    all_vars = {**(dbt_vars or {}), **selection}
+    if all_vars:
+        args += ["--vars", json.dumps(all_vars)]
+    observer = DbtObserver(dbt_log)
     built = run_dbt(
-        args, raw_root=paths.raw_root, warehouse=paths.build_warehouse, target_path=paths.target_path
+        args,
+        raw_root=paths.raw_root,
+        warehouse=paths.build_warehouse,
+        target_path=paths.target_path,
+        callbacks=[observer],
+        console_log_level={"console": None, "quiet": "warn", "events": "none"}[dbt_log],
     )
     result.gates["dbt_build"] = {
         "success": built.success,
@@ -104,24 +297,38 @@ def run(
         "counts": built.counts,
         "failed": built.failures[:20],
     }
+    stage_done(
+        "dbt_build",
+        result.gates["dbt_build"],
+        f"dbt build {'passed' if built.success else 'failed'} in {result.gates['dbt_build']['seconds']}s: "
+        f"{built.counts}",
+    )
     if not built.success:
         return fail("dbt_build", "dbt build failed: " + "; ".join(built.failures[:5]))
     if gates:
+        runlog.event("mart_gate", "stage_started", f"mart gate over {paths.build_warehouse}")
         ok, summary = _gate("marts", paths)
         result.gates["mart_gate"] = summary
+        stage_done("mart_gate", summary, f"mart gate {'passed' if ok else 'failed'} in {summary['seconds']}s")
         if not ok:
             return fail("mart_gate", f"mart gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
+    runlog.event("publish", "stage_started", f"publishing to {paths.serving}")
     try:
         # logged before the copy so that the serving file's ops.publish_log includes this run
         record("published", None, "all gates passed", {})
         published = pub.publish(
-            paths.build_warehouse, paths.serving, run_id=run_id, publish_log=paths.publish_log
+            paths.build_warehouse,
+            paths.serving,
+            run_id=run_id,
+            publish_log=paths.publish_log,
+            published_dir=paths.published_dir,
+            keep_versions=keep_versions,
         )
     except Exception as exc:
         return fail("publish", f"{type(exc).__name__}: {exc}")
     result.published = True
     result.row_counts = published.row_counts
+    result.version_dir = published.version_dir
     result.message = "all gates passed"
     record("published", None, result.message, published.row_counts)
-    log.info("run %s published %d tables to %s", run_id, len(published.row_counts), paths.serving)
-    return result
+    return finish()

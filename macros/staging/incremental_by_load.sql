@@ -29,12 +29,44 @@
     }) }}
 {%- endmacro %}
 
-{#- The first load date an incremental run re-reads: `incremental_lookback_days` before the newest load
-    already in the table, so a re-delivered recent load is picked up; an empty table starts at the
-    beginning. -#}
+{#- Which loads an incremental run rewrites (besides older loads sharing ids with them, see the model):
+    * by default every load from `incremental_lookback_days` before the newest load already in the table
+      (a re-delivered recent load is picked up); an empty table starts at the beginning;
+    * var `incremental_from_load_date` (`insight-engine run --since D`): every load from D on;
+    * vars `incremental_from_load_date` = `incremental_to_load_date` (`--load-date D`): load D only.
+    Loads newer than the newest one already in the table are always taken, so no choice leaves a gap.
+    A first build or `--full-refresh` reads every load whatever the vars say. -#}
 {% macro incremental_first_load_date() -%}
-    coalesce(
-        cast({{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(load_date)') }} as date),
-        cast('1900-01-01' as date)
-    )
+    {%- set chosen = _load_date_var('incremental_from_load_date') -%}
+    {%- if chosen -%}
+        cast('{{ chosen }}' as date)
+    {%- else -%}
+        coalesce(
+            cast({{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(load_date)') }} as date),
+            cast('1900-01-01' as date)
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_last_load_date() -%}
+    cast('{{ _load_date_var("incremental_to_load_date") or "9999-12-31" }}' as date)
+{%- endmacro %}
+
+{#- True for a load the run rewrites; needs the model's `cutoff` CTE (first, last and newest load date). -#}
+{% macro incremental_load_selected(column) -%}
+    ({{ column }} between (select cutoff.first_load_date from cutoff) and (select cutoff.last_load_date from cutoff)
+        or {{ column }} > (select cutoff.newest_load_date from cutoff))
+{%- endmacro %}
+
+{#- A load-date var as 'YYYY-MM-DD', or none; anything else stops the build before any SQL runs. -#}
+{% macro _load_date_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a date YYYY-MM-DD, got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text) }}
 {%- endmacro %}

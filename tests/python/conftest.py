@@ -42,6 +42,14 @@ def xs_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def xs45_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short xs landing zone (45 days, no planted defects) for tests that run the whole scheduled job."""
+    out = tmp_path_factory.mktemp("xs45") / "raw"
+    generate(out, scale="xs", seed=7, days=45)
+    return out
+
+
+@pytest.fixture(scope="session")
 def xs(xs_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """The xs landing zone (2% planted bad rows) built with `dbt build` (all dbt tests must pass)."""
     work = tmp_path_factory.mktemp("xs_build")

@@ -2,10 +2,12 @@
 
 {#-
     Incremental by load: a run rewrites whole loads (load_date), so the result equals a full refresh.
-    The loads it rewrites: every load from `incremental_first_load_date()` on (new and recently
-    re-delivered ones), plus every older load holding an event id that those loads deliver or used to
-    hold (its rows may become, or stop being, `superseded`). Ranking a version needs every version of
-    its id, so the rows read are those of the rewritten loads plus all rows sharing their ids.
+    The loads it rewrites: those `incremental_load_selected()` picks (by default every load from
+    `incremental_first_load_date()` on: new and recently re-delivered ones; `insight-engine run --since`
+    and `--load-date` choose others, see macros/staging/incremental_by_load.sql), plus every older load
+    holding an event id that those loads deliver or used to hold (its rows may become, or stop being,
+    `superseded`). Ranking a version needs every version of its id, so the rows read are those of the
+    rewritten loads plus all rows sharing their ids.
 -#}
 
 with
@@ -20,7 +22,10 @@ landing as (
 
 cutoff as (
 
-    select {{ incremental_first_load_date() }} as first_load_date
+    select
+        {{ incremental_first_load_date() }} as first_load_date,
+        {{ incremental_last_load_date() }} as last_load_date,
+        coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
     from {{ this }}
 
 ),
@@ -29,13 +34,13 @@ recent_ids as (
 
     select {{ clean_text('landing.event_id') }} as event_id
     from landing
-    where landing.load_date >= (select cutoff.first_load_date from cutoff)
+    where {{ incremental_load_selected('landing.load_date') }}
 
     union
 
     select event_id
     from {{ this }}
-    where load_date >= (select cutoff.first_load_date from cutoff)
+    where {{ incremental_load_selected('load_date') }}
 
 ),
 
@@ -43,7 +48,7 @@ rewritten_loads as (
 
     select distinct load_date
     from landing
-    where load_date >= (select cutoff.first_load_date from cutoff)
+    where {{ incremental_load_selected('load_date') }}
 
     union
 
