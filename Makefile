@@ -10,7 +10,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,7 +42,17 @@ demo: setup  ## generate scale-s data, build, gate and publish the warehouse, th
 report: setup  ## write the RoX report for CX leaders (build/report/rox_report.html) from the serving warehouse
 	$(BIN)/insight-engine report --serving warehouse/serving.duckdb --out build/report/rox_report.html
 
-test: setup lint pytest  ## lint everything and run the whole test suite
+test: setup browser lint pytest  ## lint everything and run the whole test suite
+
+# The report test renders the RoX report in headless Chromium (Debian's `chromium`). As root (CI, a fresh
+# container) it is installed when missing; otherwise the target says what to install.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "==> installing chromium for the report test (apt-get install chromium)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				chromium fonts-liberation >/dev/null; \
+		else echo "the report test needs Chromium: sudo apt-get install chromium fonts-liberation" >&2; exit 1; fi; }
 
 lint: lint-py lint-sql  ## ruff and sqlfluff
 

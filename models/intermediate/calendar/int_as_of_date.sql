@@ -33,11 +33,11 @@ final as (
         {%- if var('as_of_date') %}
         cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
         {%- else %}
-        coalesce(
-            {{ dbt.dateadd('day', 1, 'cast(newest_order_date as timestamp)') }},
-            {{ dbt.dateadd('day', 1, 'cast(newest_response_date as timestamp)') }},
-            cast(current_date as timestamp)
-        ) as as_of_at
+            coalesce(
+                {{ dbt.dateadd('day', 1, 'cast(newest_order_date as timestamp)') }},
+                {{ dbt.dateadd('day', 1, 'cast(newest_response_date as timestamp)') }},
+                cast(current_date as timestamp)
+            ) as as_of_at
         {%- endif %}
     from newest
 

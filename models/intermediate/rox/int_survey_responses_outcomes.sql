@@ -119,7 +119,9 @@ order_outcomes as (
         response_id,
         sum(net_revenue_amount) filter (where is_after_answer) as net_revenue_amount,
         sum(gross_margin_amount) filter (where is_after_answer) as gross_margin_amount,
-        count(*) filter (where is_after_answer and gross_margin_amount is null) as n_orders_unknown_margin,
+        count(*) filter (
+            where is_after_answer and gross_margin_amount is null
+        ) as n_orders_unknown_margin,
         sum(net_revenue_amount) filter (where is_after_answer and gross_margin_amount is not null)
             as net_revenue_known_cost_amount,
         sum(refund_amount) filter (where is_after_answer) as refund_amount,
@@ -257,21 +259,25 @@ joined as (
         reference_orders.reference_order_id,
         reference_orders.order_channel,
         reference_orders.discount_share_pct,
-        {{ count_if_measured('case_outcomes.n_cases_lookback', 'fct_support_cases') }} as n_cases_before_90d,
+        {{ count_if_measured('case_outcomes.n_cases_lookback', 'fct_support_cases') }}
+            as n_cases_before_90d,
         case_outcomes.mean_resolution_hours_lookback as mean_resolution_hours_before,
         case when order_outcomes.has_order_to_judge then order_outcomes.has_late_order end
             as had_late_delivery,
         coalesce(order_outcomes.net_revenue_amount, 0) as net_revenue_after,
-        -- unknown cost gives an unknown margin (null), never 0; no order after the answer is a true 0
+        -- unknown cost gives an unknown margin (null), never 0; no order after it is a true 0
         case
-            when {{ cost_is_measured('fct_orders') }} and coalesce(order_outcomes.n_orders_unknown_margin, 0) = 0
+            when
+                {{ cost_is_measured('fct_orders') }}
+                and coalesce(order_outcomes.n_orders_unknown_margin, 0) = 0
                 then coalesce(order_outcomes.gross_margin_amount, 0)
         end as gross_margin_after,
         coalesce(order_outcomes.net_revenue_known_cost_amount, 0) as net_revenue_known_cost_after,
         coalesce(order_outcomes.refund_amount, 0) as refund_after,
         coalesce(order_outcomes.n_orders, 0) as n_orders_after,
         coalesce(order_outcomes.n_orders_prior_year, 0) as n_orders_prior_year,
-        {{ count_if_measured('case_outcomes.n_cases_after', 'fct_support_cases') }} as n_cases_after,
+        {{ count_if_measured('case_outcomes.n_cases_after', 'fct_support_cases') }}
+            as n_cases_after,
         coalesce(referral_outcomes.n_referrals, 0) as n_referrals_after,
         coalesce(referral_outcomes.referral_value_amount, 0) as referral_value_after,
         {{ churn_status(

@@ -23,7 +23,9 @@ final as (
         surveys.survey_type,
         -- a touchpoint the seed does not know: 'unmapped' (quality_unmapped_codes), never null
         case
-            when touchpoints.touchpoint_id is not null then touchpoints.journey_stage else 'unmapped'
+            when touchpoints.touchpoint_id is not null
+                then touchpoints.journey_stage
+            else 'unmapped'
         end as journey_stage,
         surveys.created_at
     from surveys

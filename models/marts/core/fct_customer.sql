@@ -59,7 +59,9 @@ order_stats as (
         sum(gross_margin_amount) as gross_margin_amount,
         -- margin is known only where every order's cost is (no cost data: null, never 0)
         count(*) filter (where gross_margin_amount is null) as n_orders_unknown_margin,
-        sum(net_revenue_amount) filter (where gross_margin_amount is not null) as net_revenue_known_cost_amount,
+        sum(net_revenue_amount) filter (
+            where gross_margin_amount is not null
+        ) as net_revenue_known_cost_amount,
         sum(refund_amount) as refund_amount,
         min(ordered_at) filter (where not is_cancelled) as first_order_at,
         max(ordered_at) filter (where not is_cancelled) as last_order_at,
@@ -190,7 +192,9 @@ joined as (
         coalesce(order_stats.net_revenue_amount, 0) as net_revenue_amount,
         -- no order: a true 0, unless the export carries no cost at all (then nothing is measured)
         case
-            when {{ cost_is_measured('orders') }} and coalesce(order_stats.n_orders_unknown_margin, 0) = 0
+            when
+                {{ cost_is_measured('orders') }}
+                and coalesce(order_stats.n_orders_unknown_margin, 0) = 0
                 then coalesce(order_stats.gross_margin_amount, 0)
         end as gross_margin_amount,
         order_stats.net_revenue_known_cost_amount,
@@ -217,7 +221,8 @@ joined as (
         case_stats.mean_resolution_hours,
         {{ count_if_measured('web_stats.n_web_sessions', 'sessions') }} as n_web_sessions,
         {{ count_if_measured('web_stats.n_checkout_starts', 'sessions') }} as n_checkout_starts,
-        {{ count_if_measured('web_stats.n_abandoned_checkouts', 'sessions') }} as n_abandoned_checkouts,
+        {{ count_if_measured('web_stats.n_abandoned_checkouts', 'sessions') }}
+            as n_abandoned_checkouts,
         coalesce(referrals.n_referrals, 0) as n_referrals,
         coalesce(referrals.referral_value_amount, 0) as referral_value_amount,
         customers.crm_customer_id is not null as has_crm_profile

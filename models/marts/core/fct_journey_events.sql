@@ -34,9 +34,11 @@ final as (
         events.touchpoint_id,
         events.event_source,
         events.event_type,
-        -- a code the seeds do not know is 'unmapped' (counted in quality_unmapped_codes), never null
-        coalesce(touchpoints.journey_stage, events.fallback_journey_stage, 'unmapped') as journey_stage,
-        events.touchpoint_id is null or touchpoints.touchpoint_id is not null as is_touchpoint_known,
+        -- a code the seeds do not know is 'unmapped' (quality_unmapped_codes), never null
+        coalesce(touchpoints.journey_stage, events.fallback_journey_stage, 'unmapped')
+            as journey_stage,
+        events.touchpoint_id is null or touchpoints.touchpoint_id is not null
+            as is_touchpoint_known,
         events.channel,
         cast(events.occurred_at as date) as event_date,
         events.occurred_at

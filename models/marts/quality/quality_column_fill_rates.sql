@@ -35,10 +35,14 @@ summed as (
         count(*) as n_loads,
         sum(fills.n_rows) as n_rows,
         sum(fills.n_filled) as n_filled,
-        sum(case when fills.load_date = newest.newest_load_date then fills.n_rows end) as newest_rows,
-        sum(case when fills.load_date = newest.newest_load_date then fills.n_filled end) as newest_filled,
-        sum(case when fills.load_date < newest.newest_load_date then fills.n_rows end) as earlier_rows,
-        sum(case when fills.load_date < newest.newest_load_date then fills.n_filled end) as earlier_filled
+        sum(case when fills.load_date = newest.newest_load_date then fills.n_rows end)
+            as newest_rows,
+        sum(case when fills.load_date = newest.newest_load_date then fills.n_filled end)
+            as newest_filled,
+        sum(case when fills.load_date < newest.newest_load_date then fills.n_rows end)
+            as earlier_rows,
+        sum(case when fills.load_date < newest.newest_load_date then fills.n_filled end)
+            as earlier_filled
     from fills
     inner join newest
         on
@@ -59,7 +63,8 @@ rated as (
         *,
         100.0 * cast(n_filled as double) / nullif(n_rows, 0) as fill_rate_pct,
         100.0 * cast(newest_filled as double) / nullif(newest_rows, 0) as newest_load_fill_rate_pct,
-        100.0 * cast(earlier_filled as double) / nullif(earlier_rows, 0) as earlier_loads_fill_rate_pct
+        100.0 * cast(earlier_filled as double) / nullif(earlier_rows, 0)
+            as earlier_loads_fill_rate_pct
     from summed
 
 ),

@@ -140,8 +140,10 @@ strata_metrics as (
         n_csat_baseline as n_baseline,
         {{ csat_pct('n_csat_satisfied_current', 'n_csat_current') }} as current_value,
         {{ csat_pct('n_csat_satisfied_baseline', 'n_csat_baseline') }} as baseline_value,
-        {{ proportion_margin_of_error('n_csat_satisfied_current', 'n_csat_current') }} as current_moe,
-        {{ proportion_margin_of_error('n_csat_satisfied_baseline', 'n_csat_baseline') }} as baseline_moe
+        {{ proportion_margin_of_error('n_csat_satisfied_current', 'n_csat_current') }}
+            as current_moe,
+        {{ proportion_margin_of_error('n_csat_satisfied_baseline', 'n_csat_baseline') }}
+            as baseline_moe
     from windowed
     where n_csat_current > 0 and n_csat_baseline > 0
 

@@ -120,7 +120,8 @@ observations as (
 
 ),
 
--- codes the seeds do not know put rows on an `unmapped` stage: shown (after the seed's stages) when it has rows
+-- codes the seeds do not know put rows on an `unmapped` stage, shown after the seed's stages
+-- when it has rows
 all_stages as (
 
     select
@@ -135,7 +136,10 @@ all_stages as (
         'unmapped' as journey_stage,
         'Unmapped (codes the seeds do not know)' as stage_name,
         99 as stage_order
-    from (select count(*) as n_unmapped from observations where journey_stage = 'unmapped') as unmapped
+    from (
+        select count(*) as n_unmapped from observations
+        where journey_stage = 'unmapped'
+    ) as unmapped
     where unmapped.n_unmapped > 0
 
 ),
@@ -169,10 +173,10 @@ cell_stats as (
 final as (
 
     select
-        stages.journey_stage,
+        all_stages.journey_stage,
         data_types.data_type,
-        stages.stage_name,
-        cast(stages.stage_order as integer) as stage_order,
+        all_stages.stage_name,
+        cast(all_stages.stage_order as integer) as stage_order,
         cast(data_types.data_type_order as integer) as data_type_order,
         cast(coalesce(cell_stats.n_rows, 0) as bigint) as n_rows,
         cast(coalesce(cell_stats.n_customers, 0) as bigint) as n_customers,
@@ -190,19 +194,20 @@ final as (
         ) as freshness_days,
         coalesce(cell_stats.n_rows, 0) = 0 as is_gap,
         case
-            when stages.journey_stage = 'unmapped' and cell_stats.n_rows > 0 then 'unmapped_codes'
+            when all_stages.journey_stage = 'unmapped' and cell_stats.n_rows > 0
+                then 'unmapped_codes'
             when delivered.data_type is null then 'not_delivered'
             when cell_stats.n_rows is null then 'no_rows_at_stage'
         end as gap_reason,
         cast(as_of.as_of_at as date) as as_of_date,
         cell_stats.last_event_at
-    from all_stages as stages
+    from all_stages
     cross join data_types
     cross join as_of
     left join delivered on data_types.data_type = delivered.data_type
     left join cell_stats
         on
-            stages.journey_stage = cell_stats.journey_stage
+            all_stages.journey_stage = cell_stats.journey_stage
             and data_types.data_type = cell_stats.data_type
 
 )

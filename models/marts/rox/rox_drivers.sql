@@ -220,15 +220,15 @@ driver_values as (
 outcome_values as (
 
     {%- for score in ['nps_score', 'csat_score', 'ces_score'] %}
-    select
-        observations.response_id,
-        '{{ score }}' as outcome,
-        cast(observations.{{ score }} as double) as outcome_value,
-        observations.purchase_frequency_stratum
-    from observations
-    where observations.{{ score }} is not null
+        select
+            observations.response_id,
+            '{{ score }}' as outcome,
+            cast(observations.{{ score }} as double) as outcome_value,
+            observations.purchase_frequency_stratum
+        from observations
+        where observations.{{ score }} is not null
 
-    union all
+        union all
     {%- endfor %}
 
     select
@@ -419,8 +419,13 @@ final as (
         cast(adjusted_difference + adjusted_margin as double) as adjusted_ci_high,
         cast(n_adjusted as bigint) as n_adjusted,
         cast(n_strata_used as integer) as n_strata_used,
-        'stratified by orders in the 12 months before the answer (0, 1, 2-3, 4+)' as adjustment_method,
-        coalesce(adjusted_difference - adjusted_margin > 0 or adjusted_difference + adjusted_margin < 0, false)
+        'stratified by orders in the 12 months before the answer (0, 1, 2-3, 4+)'
+            as adjustment_method,
+        coalesce(
+            adjusted_difference - adjusted_margin > 0
+            or adjusted_difference + adjusted_margin < 0,
+            false
+        )
             as is_adjusted_significant,
         cast(pearson_correlation as double) as pearson_correlation,
         cast(case when is_rankable then rank_in_partition end as bigint) as effect_rank,

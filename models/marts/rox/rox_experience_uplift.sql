@@ -16,6 +16,7 @@
 
 {%- set window_days = var('rox_uplift_window_days', 365) %}
 {%- set half_days = (window_days / 2) | int %}
+{%- set band_columns = [('nps', 'nps_group'), ('csat', 'csat_band'), ('ces', 'ces_band')] %}
 
 with
 
@@ -46,23 +47,23 @@ data_start as (
 -- one row per answer and metric with the band's polarity (seed), its customer known
 answers as (
 
-    {%- for metric, band_column in [('nps', 'nps_group'), ('csat', 'csat_band'), ('ces', 'ces_band')] %}
-    select
-        responses.response_id,
-        responses.customer_key,
-        responses.submitted_at,
-        '{{ metric }}' as experience_metric,
-        bands.polarity
-    from responses
-    inner join {{ ref('survey_metric_thresholds') }} as bands
-        on
-            bands.metric = '{{ metric }}'
-            and responses.{{ band_column }} = bands.band
-    where responses.customer_key is not null
-    {%- if not loop.last %}
+    {%- for metric, band_column in band_columns %}
+        select
+            responses.response_id,
+            responses.customer_key,
+            responses.submitted_at,
+            '{{ metric }}' as experience_metric,
+            bands.polarity
+        from responses
+        inner join {{ ref('survey_metric_thresholds') }} as bands
+            on
+                bands.metric = '{{ metric }}'
+                and responses.{{ band_column }} = bands.band
+        where responses.customer_key is not null
+        {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -81,14 +82,16 @@ eligible as (
     cross join data_start
     where
         answers.polarity in ('positive', 'negative')
-        and {{ dbt.dateadd('day', -window_days, 'answers.submitted_at') }} >= data_start.first_order_at
+        and data_start.first_order_at
+        <= {{ dbt.dateadd('day', -window_days, 'answers.submitted_at') }}
         and {{ dbt.dateadd('day', window_days, 'answers.submitted_at') }} <= as_of.as_of_at
 
 ),
 
 units as (
 
-    select * from eligible where answer_rank = 1
+    select * from eligible
+    where answer_rank = 1
 
 ),
 
@@ -102,14 +105,15 @@ unit_orders as (
         orders.gross_margin_amount,
         orders.is_cancelled,
         orders.ordered_at > units.submitted_at as is_after,
-        orders.ordered_at < {{ dbt.dateadd('day', -half_days, 'units.submitted_at') }} as is_first_half
+        orders.ordered_at < {{ dbt.dateadd('day', -half_days, 'units.submitted_at') }}
+            as is_first_half
     from units
     inner join orders
         on
             units.customer_key = orders.customer_key
             and orders.ordered_at >= {{ dbt.dateadd('day', -window_days, 'units.submitted_at') }}
             and orders.ordered_at <= {{ dbt.dateadd('day', window_days, 'units.submitted_at') }}
-            and orders.ordered_at != units.submitted_at
+            and units.submitted_at != orders.ordered_at
 
 ),
 
@@ -150,25 +154,26 @@ changes as (
         ('orders', 'orders_after', 'orders_before', 'orders_before_first_half', 'orders_before_second_half'),
         ('gross_margin', 'margin_after', 'margin_before', 'margin_before_first_half', 'margin_before_second_half'),
     ] %}
-    select
-        units.experience_metric,
-        units.polarity,
-        '{{ outcome }}' as outcome,
-        cast(coalesce(unit_sums.{{ after }}, 0) - coalesce(unit_sums.{{ before }}, 0) as double) as change,
-        cast(coalesce(unit_sums.{{ second }}, 0) - coalesce(unit_sums.{{ first }}, 0) as double)
-            as placebo_change
-    from units
-    left join unit_sums on units.response_id = unit_sums.response_id
-    {%- if outcome == 'gross_margin' %}
-    where
-        coalesce(unit_sums.n_unknown_margin, 0) = 0
-        -- an export without any cost has no margin to compare, not a margin of 0
-        and {{ cost_is_measured('orders') }}
-    {%- endif %}
+        select
+            units.experience_metric,
+            units.polarity,
+            '{{ outcome }}' as outcome,
+            cast(coalesce(unit_sums.{{ after }}, 0) - coalesce(unit_sums.{{ before }}, 0) as double)
+                as window_change,
+            cast(coalesce(unit_sums.{{ second }}, 0) - coalesce(unit_sums.{{ first }}, 0) as double)
+                as placebo_change
+        from units
+        left join unit_sums on units.response_id = unit_sums.response_id
+        {%- if outcome == 'gross_margin' %}
+            where
+                coalesce(unit_sums.n_unknown_margin, 0) = 0
+                -- an export without any cost has no margin to compare, not a margin of 0
+                and {{ cost_is_measured('orders') }}
+        {%- endif %}
     {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -180,12 +185,32 @@ groups as (
         outcome,
         polarity,
         count(*) as n_units,
-        avg(change) as mean_change,
-        var_samp(change) as var_change,
+        avg(window_change) as mean_change,
+        var_samp(window_change) as var_change,
         avg(placebo_change) as mean_placebo_change,
         var_samp(placebo_change) as var_placebo_change
     from changes
     group by experience_metric, outcome, polarity
+
+),
+
+metrics as (
+
+    select 'nps' as experience_metric
+    union all
+    select 'csat' as experience_metric
+    union all
+    select 'ces' as experience_metric
+
+),
+
+outcomes as (
+
+    select 'net_revenue' as outcome
+    union all
+    select 'orders' as outcome
+    union all
+    select 'gross_margin' as outcome
 
 ),
 
@@ -195,12 +220,8 @@ grid as (
     select
         metrics.experience_metric,
         outcomes.outcome
-    from (
-        select 'nps' as experience_metric union all select 'csat' union all select 'ces'
-    ) as metrics
-    cross join (
-        select 'net_revenue' as outcome union all select 'orders' union all select 'gross_margin'
-    ) as outcomes
+    from metrics
+    cross join outcomes
 
 ),
 
@@ -263,9 +284,8 @@ final as (
         end as is_uplift_significant,
         {{ is_low_confidence('n_positive') }} or {{ is_low_confidence('n_negative') }}
             as is_low_confidence,
-        cast(as_of.as_of_at as date) as as_of_date
+        (select cast(as_of.as_of_at as date) from as_of) as as_of_date
     from compared
-    cross join as_of
 
 )
 

@@ -22,7 +22,22 @@
 -- depends_on: {{ source('survey', 'surveys') }}
 -- depends_on: {{ source('web', 'events') }}
 
-{%- set listed = ["commerce.customers", "commerce.order_lines", "commerce.orders", "commerce.products", "commerce.refunds", "crm.cases", "crm.customers", "crm.interactions", "survey.answers", "survey.invitations", "survey.questions", "survey.responses", "survey.surveys", "web.events"] %}
+{%- set listed = [
+    "commerce.customers",
+    "commerce.order_lines",
+    "commerce.orders",
+    "commerce.products",
+    "commerce.refunds",
+    "crm.cases",
+    "crm.customers",
+    "crm.interactions",
+    "survey.answers",
+    "survey.invitations",
+    "survey.questions",
+    "survey.responses",
+    "survey.surveys",
+    "web.events",
+] %}
 {%- set tables = [] %}
 {%- for node in graph.sources.values() if node.package_name == 'insight_engine' %}
     {%- do tables.append(node) %}
@@ -36,47 +51,47 @@
 with
 
 {% for node in tables | sort(attribute='unique_id') %}
-{{ node.source_name }}__{{ node.name }} as (
+    {{ node.source_name }}__{{ node.name }} as (
 
-    select
-        load_date,
-        count(*) as n_rows
-        {%- for col in node.columns.values() %}
-        {%- if type_family(col.data_type) in ('timestamp', 'date') %}
-        , count({{ col.name }}_raw) as n_filled__{{ col.name }}
-        {%- elif type_family(col.data_type) == 'string' %}
-        , count({{ clean_text(col.name) }}) as n_filled__{{ col.name }}
-        {%- else %}
-        , count({{ col.name }}) as n_filled__{{ col.name }}
-        {%- endif %}
-        {%- endfor %}
-    from {{ read_source(node.source_name, node.name) }} as landing
-    group by load_date
+        select
+            load_date,
+            {%- for col in node.columns.values() %}
+                {%- if type_family(col.data_type) in ('timestamp', 'date') %}
+                    count({{ col.name }}_raw) as n_filled__{{ col.name }},
+                {%- elif type_family(col.data_type) == 'string' %}
+                    count({{ clean_text(col.name) }}) as n_filled__{{ col.name }},
+                {%- else %}
+                    count({{ col.name }}) as n_filled__{{ col.name }},
+                {%- endif %}
+            {%- endfor %}
+            count(*) as n_rows
+        from {{ read_source(node.source_name, node.name) }} as landing
+        group by load_date
 
-),
+    ),
 
 {% endfor %}
 
 unpivoted as (
 
     {%- for node in tables | sort(attribute='unique_id') %}
-    {%- set outer_last = loop.last %}
-    {%- for col in node.columns.values() %}
-    select
-        '{{ node.source_name }}' as source_system,
-        '{{ node.name }}' as source_table,
-        '{{ col.name }}' as column_name,
-        {{ 'true' if col.meta.get('required', false) else 'false' }} as is_required,
-        load_date,
-        n_rows,
-        n_filled__{{ col.name }} as n_filled
-    from {{ node.source_name }}__{{ node.name }}
-    {%- if not (outer_last and loop.last) %}
+        {%- set outer_last = loop.last %}
+        {%- for col in node.columns.values() %}
+            select
+                '{{ node.source_name }}' as source_system,
+                '{{ node.name }}' as source_table,
+                '{{ col.name }}' as column_name,
+                {{ 'true' if col.meta.get('required', false) else 'false' }} as is_required,
+                load_date,
+                n_rows,
+                n_filled__{{ col.name }} as n_filled
+            from {{ node.source_name }}__{{ node.name }}
+            {%- if not (outer_last and loop.last) %}
 
-    union all
+                union all
 
-    {%- endif %}
-    {%- endfor %}
+            {%- endif %}
+        {%- endfor %}
     {%- endfor %}
 
 )

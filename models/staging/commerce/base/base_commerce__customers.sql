@@ -20,8 +20,8 @@ renamed as (
         {{ normalise_phone('phone') }} as phone_e164,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        created_at_raw as created_at_raw,
-        created_at as created_at,
+        created_at_raw,
+        created_at,
 
         ----------  load metadata
         _uncastable_columns,

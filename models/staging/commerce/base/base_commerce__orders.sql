@@ -36,12 +36,12 @@ renamed as (
         cast(coalesce(shipping_amount, 0) as decimal(18, 2)) as shipping_local_amount,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        ordered_at_raw as ordered_at_raw,
-        promised_delivery_at_raw as promised_delivery_at_raw,
-        delivered_at_raw as delivered_at_raw,
-        ordered_at as ordered_at,
-        promised_delivery_at as promised_delivery_at,
-        delivered_at as delivered_at,
+        ordered_at_raw,
+        promised_delivery_at_raw,
+        delivered_at_raw,
+        ordered_at,
+        promised_delivery_at,
+        delivered_at,
 
         ----------  load metadata
         _uncastable_columns,
@@ -65,10 +65,11 @@ checked as (
                 not_after_load=['delivered_at'],
             ) }}
             when currencies.currency_code is null then 'unknown_currency'
-            -- a known currency in a month the ECB rates do not cover (before its first published month)
+            -- a known currency in a month the ECB rates do not cover
             when
                 renamed.ordered_at < cast(currencies.first_rate_month as timestamp)
-                or renamed.ordered_at >= {{ dbt.dateadd('month', 1, 'cast(currencies.last_rate_month as timestamp)') }}
+                or renamed.ordered_at
+                >= {{ dbt.dateadd('month', 1, 'cast(currencies.last_rate_month as timestamp)') }}
                 then 'no_exchange_rate'
         end as row_reason
 

@@ -23,8 +23,8 @@ renamed as (
         cast(amount as decimal(18, 2)) as refund_local_amount,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        refunded_at_raw as refunded_at_raw,
-        refunded_at as refunded_at,
+        refunded_at_raw,
+        refunded_at,
 
         ----------  load metadata
         _uncastable_columns,

@@ -27,12 +27,12 @@ renamed as (
         reopen_count,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        opened_at_raw as opened_at_raw,
-        first_response_at_raw as first_response_at_raw,
-        closed_at_raw as closed_at_raw,
-        opened_at as opened_at,
-        first_response_at as first_response_at,
-        closed_at as closed_at,
+        opened_at_raw,
+        first_response_at_raw,
+        closed_at_raw,
+        opened_at,
+        first_response_at,
+        closed_at,
 
         ----------  load metadata
         _uncastable_columns,

@@ -37,13 +37,13 @@ renamed as (
         lower({{ clean_text('source.acquisition_channel') }}) as acquisition_channel,
 
         ----------  dates (PII)
-        source.birth_date as birth_date,
+        source.birth_date,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        source.created_at_raw as created_at_raw,
-        source.updated_at_raw as updated_at_raw,
-        source.created_at as created_at,
-        source.updated_at as updated_at,
+        source.created_at_raw,
+        source.updated_at_raw,
+        source.created_at,
+        source.updated_at,
 
         ----------  load metadata
         source._uncastable_columns,

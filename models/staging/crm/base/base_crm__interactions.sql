@@ -23,8 +23,8 @@ renamed as (
         lower({{ clean_text('purpose') }}) as purpose,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        occurred_at_raw as occurred_at_raw,
-        occurred_at as occurred_at,
+        occurred_at_raw,
+        occurred_at,
 
         ----------  load metadata
         _uncastable_columns,

@@ -26,8 +26,8 @@ renamed as (
         delivered as is_delivered,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        sent_at_raw as sent_at_raw,
-        sent_at as sent_at,
+        sent_at_raw,
+        sent_at,
 
         ----------  load metadata
         _uncastable_columns,

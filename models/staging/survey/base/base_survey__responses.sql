@@ -25,8 +25,8 @@ renamed as (
         lower({{ clean_text('device') }}) as device,
 
         ----------  timestamps (raw text kept for the quarantine reason)
-        submitted_at_raw as submitted_at_raw,
-        submitted_at as submitted_at,
+        submitted_at_raw,
+        submitted_at,
 
         ----------  load metadata
         _uncastable_columns,
