@@ -359,8 +359,8 @@ def _scorecard_figure(
         vertical_spacing=0.07,
         subplot_titles=(
             "NPS, 30 days rolling, with its 95% margin of error",
-            "CSAT % satisfied, 30 days rolling",
-            "CES mean, 30 days rolling (1-7, higher = easier)",
+            "CSAT % satisfied, 30 days rolling, with its 95% margin of error",
+            "CES mean, 30 days rolling (1-7, higher = easier), with its 95% margin of error",
         ),
     )
     titles = [a.to_plotly_json() for a in fig.layout.annotations]
@@ -370,7 +370,8 @@ def _scorecard_figure(
             con,
             """
             select date_day, nps_30d, nps_margin_of_error_30d, n_nps_30d, is_low_confidence_30d,
-                   csat_pct_30d, n_csat_30d, ces_mean_30d, n_ces_30d
+                   csat_pct_30d, csat_margin_of_error_30d, n_csat_30d,
+                   ces_mean_30d, ces_margin_of_error_30d, n_ces_30d
             from rox.rox_scorecard_daily
             where segment = ? and touchpoint_id = ? and invitation_channel = ? and has_full_30d_window
             order by date_day
@@ -415,8 +416,17 @@ def _scorecard_figure(
                 mode="lines",
                 name="CSAT % (30 d)",
                 line={"color": GREEN, "width": 2},
-                customdata=[d["n_csat_30d"] for d in days],
-                hovertemplate="%{x|%Y-%m-%d}: CSAT %{y:.1f}%<br>n = %{customdata}<extra></extra>",
+                error_y={
+                    "type": "data",
+                    "array": [d["csat_margin_of_error_30d"] for d in days],
+                    "visible": True,
+                    "width": 0,
+                    "thickness": thickness,
+                    "color": "rgba(46,139,87,0.18)",
+                },
+                customdata=[[d["n_csat_30d"], d["csat_margin_of_error_30d"]] for d in days],
+                hovertemplate="%{x|%Y-%m-%d}: CSAT %{y:.1f}% ± %{customdata[1]:.1f}"
+                "<br>n = %{customdata[0]}<extra></extra>",
                 visible=visible,
                 showlegend=False,
             ),
@@ -430,8 +440,17 @@ def _scorecard_figure(
                 mode="lines",
                 name="CES mean (30 d)",
                 line={"color": AMBER, "width": 2},
-                customdata=[d["n_ces_30d"] for d in days],
-                hovertemplate="%{x|%Y-%m-%d}: CES %{y:.2f}<br>n = %{customdata}<extra></extra>",
+                error_y={
+                    "type": "data",
+                    "array": [d["ces_margin_of_error_30d"] for d in days],
+                    "visible": True,
+                    "width": 0,
+                    "thickness": thickness,
+                    "color": "rgba(214,137,16,0.18)",
+                },
+                customdata=[[d["n_ces_30d"], d["ces_margin_of_error_30d"]] for d in days],
+                hovertemplate="%{x|%Y-%m-%d}: CES %{y:.2f} ± %{customdata[1]:.2f}"
+                "<br>n = %{customdata[0]}<extra></extra>",
                 visible=visible,
                 showlegend=False,
             ),
@@ -501,8 +520,9 @@ def _scorecard_section(con: duckdb.DuckDBPyConnection) -> Section:
     caption = (
         "Pick a series in the menu (segment x touchpoint x invitation channel, the grain of "
         "rox.rox_scorecard_daily; alerted series first, then the most answered). Lines are the rolling "
-        "30-day values on days with a full 30-day window; the shaded bars around the NPS line are its "
-        "95% margin of error (nps_margin_of_error_30d), grey points have fewer than 30 answers. Red "
+        "30-day values on days with a full 30-day window; the shaded bars around each line are its "
+        "95% margin of error (nps_, csat_ and ces_margin_of_error_30d), grey NPS points have fewer "
+        "than 30 answers. Red "
         "shading is an alert's breach streak, the dotted line the day it fired."
     )
     if slices:
@@ -556,9 +576,9 @@ def _scorecard_section(con: duckdb.DuckDBPyConnection) -> Section:
             "90-day baseline).</p>"
         )
     intro = (
-        "How customers rate us, day by day. The marts hold these scores per segment x touchpoint x "
-        "channel; they hold no company-wide line and no margin of error for CSAT or CES, so none is "
-        "shown (this page computes no metric of its own)."
+        "How customers rate us, day by day, each score with its 95% margin of error as a shaded band "
+        "(rox.rox_scorecard_daily). The marts hold these scores per segment x touchpoint x channel and "
+        "no company-wide line, so none is shown (this page computes no metric of its own)."
     )
     return Section("scorecard", "1. Experience over time", intro, [chart], html_after=after)
 

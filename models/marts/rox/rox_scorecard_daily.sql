@@ -240,12 +240,19 @@ final as (
                 {{ csat_pct('n_csat_satisfied' ~ sfx, 'n_csat' ~ sfx) }} as double
             ) as csat_pct{{ sfx }},
             cast(
+                {{ proportion_margin_of_error('n_csat_satisfied' ~ sfx, 'n_csat' ~ sfx) }} as double
+            ) as csat_margin_of_error{{ sfx }},
+            cast(
                 case
                     when n_ces{{ sfx }} > 0
                         then cast(ces_score_sum{{ sfx }} as double) / n_ces{{ sfx }}  -- noqa: LT02
                 end
                 as double
             ) as ces_mean{{ sfx }},
+            cast(
+                {{ mean_margin_of_error('ces_score_sum' ~ sfx, 'ces_score_sq_sum' ~ sfx, 'n_ces' ~ sfx) }}
+                as double
+            ) as ces_margin_of_error{{ sfx }},
             cast(
                 {{ ces_easy_pct('n_ces_easy' ~ sfx, 'n_ces' ~ sfx) }} as double
             ) as ces_easy_pct{{ sfx }},
