@@ -381,82 +381,46 @@ def _scorecard_figure(
         x = [d["date_day"] for d in days]
         thickness = max(1.5, min(6.0, 1000 / max(len(x), 1)))
         visible = i == 0
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[d["nps_30d"] for d in days],
-                mode="lines+markers",
-                name="NPS (30 d)",
-                line={"color": BLUE, "width": 2},
-                marker={
-                    "size": 4,
-                    "color": [GREY if d["is_low_confidence_30d"] else BLUE for d in days],
-                },
-                error_y={
-                    "type": "data",
-                    "array": [d["nps_margin_of_error_30d"] for d in days],
-                    "visible": True,
-                    "width": 0,
-                    "thickness": thickness,
-                    "color": "rgba(31,95,168,0.18)",
-                },
-                customdata=[[d["n_nps_30d"], d["nps_margin_of_error_30d"]] for d in days],
-                hovertemplate="%{x|%Y-%m-%d}: NPS %{y:.1f} ± %{customdata[1]:.1f}"
-                "<br>n = %{customdata[0]} answers in 30 days<extra></extra>",
-                visible=visible,
-                showlegend=False,
-            ),
-            row=1,
-            col=1,
+        series = (
+            # (row, metric, hover label, colour, band colour, decimals): columns <metric>_30d,
+            # <moe>_margin_of_error_30d and n_<moe>_30d of rox_scorecard_daily
+            (1, "nps", "nps", "NPS", BLUE, "31,95,168", 1),
+            (2, "csat_pct", "csat", "CSAT %", GREEN, "46,139,87", 1),
+            (3, "ces_mean", "ces", "CES", AMBER, "214,137,16", 2),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[d["csat_pct_30d"] for d in days],
-                mode="lines",
-                name="CSAT % (30 d)",
-                line={"color": GREEN, "width": 2},
-                error_y={
-                    "type": "data",
-                    "array": [d["csat_margin_of_error_30d"] for d in days],
-                    "visible": True,
-                    "width": 0,
-                    "thickness": thickness,
-                    "color": "rgba(46,139,87,0.18)",
-                },
-                customdata=[[d["n_csat_30d"], d["csat_margin_of_error_30d"]] for d in days],
-                hovertemplate="%{x|%Y-%m-%d}: CSAT %{y:.1f}% ± %{customdata[1]:.1f}"
-                "<br>n = %{customdata[0]}<extra></extra>",
-                visible=visible,
-                showlegend=False,
-            ),
-            row=2,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[d["ces_mean_30d"] for d in days],
-                mode="lines",
-                name="CES mean (30 d)",
-                line={"color": AMBER, "width": 2},
-                error_y={
-                    "type": "data",
-                    "array": [d["ces_margin_of_error_30d"] for d in days],
-                    "visible": True,
-                    "width": 0,
-                    "thickness": thickness,
-                    "color": "rgba(214,137,16,0.18)",
-                },
-                customdata=[[d["n_ces_30d"], d["ces_margin_of_error_30d"]] for d in days],
-                hovertemplate="%{x|%Y-%m-%d}: CES %{y:.2f} ± %{customdata[1]:.2f}"
-                "<br>n = %{customdata[0]}<extra></extra>",
-                visible=visible,
-                showlegend=False,
-            ),
-            row=3,
-            col=1,
-        )
+        for row, metric, base, label, colour, band, decimals in series:
+            score, moe, n = f"{metric}_30d", f"{base}_margin_of_error_30d", f"n_{base}_30d"
+            hover = f"%{{x|%Y-%m-%d}}: {label} %{{y:.{decimals}f}} ± %{{customdata[1]:.{decimals}f}}"
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[d[score] for d in days],
+                    mode="lines+markers" if row == 1 else "lines",
+                    name=f"{label} (30 d)",
+                    line={"color": colour, "width": 2},
+                    # NPS points with fewer than nps_low_confidence_n answers are grey
+                    marker={
+                        "size": 4,
+                        "color": [GREY if d["is_low_confidence_30d"] else colour for d in days],
+                    }
+                    if row == 1
+                    else None,
+                    error_y={
+                        "type": "data",
+                        "array": [d[moe] for d in days],
+                        "visible": True,
+                        "width": 0,
+                        "thickness": thickness,
+                        "color": f"rgba({band},0.18)",
+                    },
+                    customdata=[[d[n], d[moe]] for d in days],
+                    hovertemplate=hover + "<br>n = %{customdata[0]} answers in 30 days<extra></extra>",
+                    visible=visible,
+                    showlegend=False,
+                ),
+                row=row,
+                col=1,
+            )
         shapes, notes = _alert_marks(alerts, sl)
         for row, key, what in (
             (1, "nps_30d", "NPS"),
