@@ -1,5 +1,5 @@
-{#- A table, not a view: on Spark the view's text (14 tables x every column) exceeds the Hive metastore's
-    32,700-character limit for a view definition. -#}
+{#- A table, not a view: on Spark the view's text (14 tables x every column) exceeds the Hive
+    metastore's 32,700-character limit for a view definition. -#}
 {{ config(materialized='table') }}
 
 {#-
