@@ -162,10 +162,12 @@ strata_metrics as (
         n_ces_baseline as n_baseline,
         cast(ces_score_sum_current as double) / n_ces_current as current_value,
         cast(ces_score_sum_baseline as double) / n_ces_baseline as baseline_value,
-        {{ mean_margin_of_error('ces_score_sum_current', 'ces_score_sq_sum_current', 'n_ces_current') }}
-            as current_moe,
-        {{ mean_margin_of_error('ces_score_sum_baseline', 'ces_score_sq_sum_baseline', 'n_ces_baseline') }}
-            as baseline_moe
+        {{ mean_margin_of_error(
+            'ces_score_sum_current', 'ces_score_sq_sum_current', 'n_ces_current'
+        ) }} as current_moe,
+        {{ mean_margin_of_error(
+            'ces_score_sum_baseline', 'ces_score_sq_sum_baseline', 'n_ces_baseline'
+        ) }} as baseline_moe
     from windowed
     where n_ces_current > 0 and n_ces_baseline > 0
 

@@ -250,7 +250,9 @@ final as (
                 as double
             ) as ces_mean{{ sfx }},
             cast(
-                {{ mean_margin_of_error('ces_score_sum' ~ sfx, 'ces_score_sq_sum' ~ sfx, 'n_ces' ~ sfx) }}
+                {{ mean_margin_of_error(
+                    'ces_score_sum' ~ sfx, 'ces_score_sq_sum' ~ sfx, 'n_ces' ~ sfx
+                ) }}
                 as double
             ) as ces_margin_of_error{{ sfx }},
             cast(
