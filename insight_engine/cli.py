@@ -282,14 +282,7 @@ def publish(ctx: click.Context, warehouse_dir: Path, keep_versions: int) -> None
     run_id = pub.new_run_id()
     lock = _take_lock(ctx, warehouse_dir, run_id, "publish")
     try:
-        res = pub.publish(
-            paths.build_warehouse,
-            paths.serving,
-            run_id=run_id,
-            publish_log=paths.publish_log,
-            published_dir=paths.published_dir,
-            keep_versions=keep_versions,
-        )
+        res = paths.publish(run_id, keep_versions)
     except Exception as exc:
         click.echo(f"Error: publish failed, serving left as it was: {type(exc).__name__}: {exc}", err=True)
         ctx.exit(int(ExitCode.PUBLISH))

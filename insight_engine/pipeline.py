@@ -33,6 +33,17 @@ class Paths:
     target_path: Path = Path("target")
     published_dir: Path | None = None  # Parquet versions; None: `published/` beside the serving file
 
+    def publish(self, run_id: str, keep_versions: int = pub.DEFAULT_KEEP_VERSIONS) -> pub.PublishResult:
+        """Publish the build warehouse to the serving file and a Parquet version (no gates here)."""
+        return pub.publish(
+            self.build_warehouse,
+            self.serving,
+            run_id=run_id,
+            publish_log=self.publish_log,
+            published_dir=self.published_dir,
+            keep_versions=keep_versions,
+        )
+
 
 @dataclass
 class RunResult:
@@ -316,14 +327,7 @@ def run(
     try:
         # logged before the copy so that the serving file's ops.publish_log includes this run
         record("published", None, "all gates passed", {})
-        published = pub.publish(
-            paths.build_warehouse,
-            paths.serving,
-            run_id=run_id,
-            publish_log=paths.publish_log,
-            published_dir=paths.published_dir,
-            keep_versions=keep_versions,
-        )
+        published = paths.publish(run_id, keep_versions)
     except Exception as exc:
         return fail("publish", f"{type(exc).__name__}: {exc}")
     result.published = True
