@@ -78,6 +78,33 @@ def _parse_nps_dip(
     + "; ".join(f"{name}: {what}" for name, what in gen.DIALECTS.items())
     + ". The manifest's source_timezones is the SOURCE_TIMEZONES a run must set.",
 )
+@click.option(
+    "--marketplace-penalty",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Planted driver (tests): answers about marketplace orders lose this many NPS points.",
+)
+@click.option(
+    "--app-for-frequent-buyers",
+    is_flag=True,
+    help="Confounded driver (tests): frequent buyers order online through the app; the channel does nothing.",
+)
+@click.option(
+    "--experience-effect",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Causal effect (tests): orders after a promoter experience are worth 1+E times, after a "
+    "detractor one 1-E times.",
+)
+@click.option(
+    "--churn-by-satisfaction",
+    type=float,
+    default=gen.Knobs.churn_by_satisfaction,
+    show_default=True,
+    help="How strongly latent satisfaction lengthens customer life (0: all churn alike).",
+)
 def generate(
     scale: str,
     seed: int,
@@ -87,6 +114,10 @@ def generate(
     out: Path,
     nps_dip: tuple[str, int, float] | None,
     dialect: str,
+    marketplace_penalty: float,
+    app_for_frequent_buyers: bool,
+    experience_effect: float,
+    churn_by_satisfaction: float,
 ) -> None:
     """Write a synthetic landing zone (hive-partitioned files, one partition per day)."""
     try:
@@ -99,6 +130,12 @@ def generate(
             end_date=date.fromisoformat(end_date.strftime("%Y-%m-%d")),
             nps_dip=nps_dip,
             dialect=dialect,
+            knobs=gen.Knobs(
+                marketplace_penalty=marketplace_penalty,
+                app_for_frequent_buyers=app_for_frequent_buyers,
+                experience_effect=experience_effect,
+                churn_by_satisfaction=churn_by_satisfaction,
+            ),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
