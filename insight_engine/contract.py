@@ -342,6 +342,9 @@ COMPATIBLE_KINDS: dict[Family, frozenset[str]] = {
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"  # integer text (the bigint cast of anything else would round it)
+# A number must be finite and below this in magnitude: staging holds amounts as decimal(18, 2), and NaN,
+# infinities or 1e30 would stop the build (a cast error) instead of quarantining one row.
+MAX_NUMBER = 1e15
 
 
 def native_kind(native_type: str) -> NativeKind:
@@ -429,9 +432,9 @@ def _cast_value(expression: str, native_type: str, column: Column, zone: str) ->
             f"then try_cast({trimmed} as bigint) else {_integral_bigint(as_double, 'float')} end"
         )
     if family == "number":
-        if kind == "text":
-            return f"try_cast({trimmed} as double)"
-        return f"cast({x} as double)"
+        value = f"try_cast({trimmed} as double)" if kind == "text" else f"cast({x} as double)"
+        # NaN compares above every number, so this also turns NaN and infinities into null (failed)
+        return f"case when abs({value}) < {MAX_NUMBER!r} then {value} end"
     if family == "boolean":
         if kind == "boolean":
             return x
@@ -467,7 +470,8 @@ def cast_sql(expression: str, native_type: str, column: Column, zone: str) -> tu
     * integer: integers as BIGINT; integral floats/decimals as BIGINT (else failed); text
       ``try_cast(trim(x) as bigint)`` for integer text (``^[+-]?[0-9]+$``: DuckDB would round ``'12.5'`` to
       13), else ``try_cast(trim(x) as double)`` when that is integral; boolean 1/0.
-    * number: any numeric as DOUBLE; text ``try_cast(trim(x) as double)``.
+    * number: any numeric as DOUBLE; text ``try_cast(trim(x) as double)``; only finite values below
+      :data:`MAX_NUMBER` in magnitude (else failed).
     * boolean: boolean as is; integers 0/1 (others failed); text ``true t 1 yes y`` / ``false f 0 no n``
       (case-insensitive, trimmed), anything else failed.
     * timestamp: :func:`timestamp_utc_sql` (a naive UTC TIMESTAMP).

@@ -68,6 +68,13 @@ CASES: list[tuple[str, str, str, Any, bool]] = [
     ("'12,5'", "VARCHAR", "number", None, True),
     ("12.50", "DECIMAL(10,2)", "number", 12.5, False),
     ("5", "BIGINT", "number", 5.0, False),
+    # non-finite or absurd numbers are row defects, not build crashes (decimal(18, 2) amounts downstream)
+    ("'NaN'::double", "DOUBLE", "number", None, True),
+    ("'inf'::double", "DOUBLE", "number", None, True),
+    ("-1e30", "DOUBLE", "number", None, True),
+    ("'1e30'", "VARCHAR", "number", None, True),
+    ("' -Infinity '", "VARCHAR", "number", None, True),
+    ("99999999999999.5", "DOUBLE", "number", 99999999999999.5, False),
     # boolean
     ("1", "INTEGER", "boolean", True, False),
     ("0", "TINYINT", "boolean", False, False),
