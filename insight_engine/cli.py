@@ -14,7 +14,24 @@ from insight_engine import generate as gen
 from insight_engine import pipeline, runlog
 from insight_engine import publish as pub
 from insight_engine.exitcodes import MEANING, ExitCode, help_table
+from insight_engine.inputs import UnsafeValue, check_path
 from insight_engine.runlock import LockHeld, RunLock
+
+
+class _SafePath(click.Path):
+    """A folder or file path this job may put into SQL: refused (exit 2) if it holds a quote, a glob or
+    control character (insight_engine/inputs.py)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        what = param.opts[-1] if param is not None and param.opts else "path"
+        try:
+            check_path(value, what)  # first: click's own check would crash on a NUL byte (exit 1)
+        except UnsafeValue as exc:
+            self.fail(str(exc), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+SAFE_PATH = _SafePath(path_type=Path)
 
 
 @click.group()
@@ -60,7 +77,7 @@ def _parse_nps_dip(
     show_default=True,
     help="Share of rows added as corrupted copies (counted in _manifest.json).",
 )
-@click.option("--out", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
+@click.option("--out", type=SAFE_PATH, default=Path("data/raw"), show_default=True)
 @click.option(
     "--nps-dip",
     callback=_parse_nps_dip,
@@ -221,14 +238,14 @@ def _take_lock(ctx: click.Context, warehouse_dir: Path, run_id: str, command: st
 
 raw_root_option = click.option(
     "--raw-root",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("data/raw"),
     show_default=True,
     help="Landing zone (data/raw/<system>/<table>/load_date=.../*.parquet).",
 )
 warehouse_option = click.option(
     "--warehouse-dir",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("warehouse"),
     show_default=True,
     help="Folder of the build warehouse, the serving file and the publish log.",
@@ -280,7 +297,7 @@ def build(ctx: click.Context, raw_root: Path, warehouse_dir: Path, full_refresh:
 @click.option("--stage", type=click.Choice(["raw", "marts"]), required=True)
 @raw_root_option
 @warehouse_option
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("build/gates"), show_default=True)
+@click.option("--out-dir", type=SAFE_PATH, default=Path("build/gates"), show_default=True)
 def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path) -> None:
     """Run a Great Expectations gate; exits non-zero and names what failed."""
     from insight_engine.validate import validate as run_gate
@@ -364,14 +381,14 @@ RUN_EPILOG = (
 @keep_versions_option
 @click.option(
     "--gates-dir",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("build/gates"),
     show_default=True,
     help="Where the gates write their results and Data Docs.",
 )
 @click.option(
     "--target-path",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("target"),
     show_default=True,
     help="dbt's target folder (relative paths are inside the project).",
@@ -456,14 +473,14 @@ def run(
 @main.command()
 @click.option(
     "--serving",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("warehouse/serving.duckdb"),
     show_default=True,
     help="Serving warehouse to read (opened read-only).",
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=SAFE_PATH,
     default=Path("build/report/rox_report.html"),
     show_default=True,
     help="HTML file to write (one self-contained file, opens offline).",

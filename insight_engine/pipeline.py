@@ -14,6 +14,7 @@ from typing import Any, Literal
 from insight_engine import publish as pub
 from insight_engine import runlog
 from insight_engine.exitcodes import ExitCode, for_failed_gate
+from insight_engine.inputs import check_dbt_vars, check_path, check_run_id
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,17 @@ def run(
     job"); ``dbt_log`` says who reports dbt's nodes: dbt's own console lines, only its warnings (a
     progress line shows the counts), or this package's events (JSON logs).
     """
-    run_id = run_id or pub.new_run_id()
+    run_id = check_run_id(run_id or pub.new_run_id())
+    for what, path in [
+        ("raw root", paths.raw_root),
+        ("build warehouse", paths.build_warehouse),
+        ("serving file", paths.serving),
+        ("publish log", paths.publish_log),
+        ("gates folder", paths.gates_dir),
+        ("dbt target path", paths.target_path),
+    ]:
+        check_path(path, what)
+    check_dbt_vars(dict(dbt_vars or {}))
     started = datetime.now(UTC)
     clock = time.perf_counter()
     result = RunResult(run_id=run_id, published=False)

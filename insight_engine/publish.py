@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 
 from insight_engine import runlog
+from insight_engine.inputs import check_run_id
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ def publish(
     export the same tables as Parquet to ``published_dir/<run_id>/`` (default: ``published/`` beside the
     serving file) with a ``manifest.json``; then switch ``CURRENT`` to it and keep ``keep_versions``."""
     started = time.perf_counter()
+    check_run_id(run_id)  # it names the version folder: no '../', no separators
     build_warehouse, serving = Path(build_warehouse), Path(serving)
     if not build_warehouse.exists():
         raise FileNotFoundError(

@@ -6,8 +6,8 @@
 {% macro churn_status(first_order_at, last_order_at, as_of) -%}
     case
         when {{ first_order_at }} is null then null
-        when {{ first_order_at }} > {{ as_of }} - interval '{{ var("churn_days", 180) }} days' then 'censored'
-        when {{ last_order_at }} <= {{ as_of }} - interval '{{ var("churn_days", 180) }} days' then 'churned'
+        when {{ first_order_at }} > {{ as_of }} - interval '{{ number_var("churn_days", 180) }} days' then 'censored'
+        when {{ last_order_at }} <= {{ as_of }} - interval '{{ number_var("churn_days", 180) }} days' then 'churned'
         else 'retained'
     end
 {%- endmacro %}

@@ -28,5 +28,5 @@
 
 {#- Fewer than `nps_low_confidence_n` answers (default 30): flag the estimate as low confidence. -#}
 {% macro is_low_confidence(n_answers) -%}
-    ({{ n_answers }} < {{ var('nps_low_confidence_n', 30) }})
+    ({{ n_answers }} < {{ number_var('nps_low_confidence_n', 30) }})
 {%- endmacro %}

@@ -158,8 +158,8 @@
 {#- negative | neutral | positive: thresholds are vars; a comment without sentiment terms scores 0. -#}
 {% macro sentiment_label(score) -%}
     case
-        when {{ score }} >= {{ var('sentiment_positive_min', 0.2) }} then 'positive'
-        when {{ score }} <= {{ var('sentiment_negative_max', -0.2) }} then 'negative'
+        when {{ score }} >= {{ number_var('sentiment_positive_min', 0.2) }} then 'positive'
+        when {{ score }} <= {{ number_var('sentiment_negative_max', -0.2) }} then 'negative'
         else 'neutral'
     end
 {%- endmacro %}

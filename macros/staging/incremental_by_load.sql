@@ -42,7 +42,7 @@
         cast('{{ chosen }}' as date)
     {%- else -%}
         coalesce(
-            cast({{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(load_date)') }} as date),
+            cast({{ dbt.dateadd('day', -1 * number_var('incremental_lookback_days'), 'max(load_date)') }} as date),
             cast('1900-01-01' as date)
         )
     {%- endif -%}

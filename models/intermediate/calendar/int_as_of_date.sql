@@ -31,7 +31,7 @@ final as (
 
     select
         {%- if var('as_of_date') %}
-        cast('{{ var("as_of_date") }}' as timestamp) as as_of_at
+        cast('{{ _load_date_var("as_of_date") }}' as timestamp) as as_of_at
         {%- else %}
             coalesce(
                 {{ dbt.dateadd('day', 1, 'cast(newest_order_date as timestamp)') }},

@@ -41,7 +41,7 @@ reporting_rates as (
         rate_month,
         units_per_usd
     from currency_rates
-    where currency_code = '{{ var("reporting_currency") }}'
+    where currency_code = '{{ currency_var("reporting_currency") }}'
 
 ),
 

@@ -9,7 +9,7 @@
     its fixed point inside the cap.
 -#}
 
-{%- set iterations = var('identity_max_iterations', 8) %}
+{%- set iterations = number_var('identity_max_iterations', 8) %}
 
 with
 

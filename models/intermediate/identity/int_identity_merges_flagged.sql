@@ -75,7 +75,7 @@ final as (
         coalesce(crm_profiles.n_crm_records, 0) > 1 as has_several_crm_records,
         coalesce(crm_profiles.n_names, 0) > 1 as has_several_names,
         coalesce(crm_profiles.n_countries, 0) > 1 as has_several_countries,
-        sizes.n_identities > {{ var('identity_large_component', 50) }} as is_large_component,
+        sizes.n_identities > {{ number_var('identity_large_component', 50) }} as is_large_component,
         coalesce(shared_phones.n_shared_phones, 0) > 0 as has_shared_phone
     from sizes
     left join crm_profiles

@@ -21,7 +21,7 @@
     entries with their own weight.
 -#}
 
-{%- set window = var('sentiment_negation_window', 3) %}
+{%- set window = number_var('sentiment_negation_window', 3) %}
 
 with
 

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 
-{%- set timeout_minutes = var('session_timeout_minutes', 30) %}
+{%- set timeout_minutes = number_var('session_timeout_minutes', 30) %}
 
 {#-
     One row per web/app session. Events of one device (anonymous_id) belong to the same session until

@@ -7,7 +7,7 @@ with
 
 spine as (
 
-    {{ date_spine_days(var('calendar_start'), var('calendar_end')) }}
+    {{ date_spine_days(_load_date_var('calendar_start'), _load_date_var('calendar_end')) }}
 
 ),
 

@@ -265,7 +265,7 @@ scored as (
         end as avg_order_value_amount,
         case
             when n_orders = 0 then null
-            else least(1.0, cast(recency_days as double) / {{ var('churn_days', 180) }})
+            else least(1.0, cast(recency_days as double) / {{ number_var('churn_days', 180) }})
         end as churn_risk
     from joined
 
@@ -283,9 +283,9 @@ final as (
         case
             when n_orders = 0 then 'prospect'
             when churn_status = 'churned' then 'churned'
-            when max_gap_days > {{ var('churn_days', 180) }} then 'reactivated'
+            when max_gap_days > {{ number_var('churn_days', 180) }} then 'reactivated'
             when {{ days_between('first_order_at', 'as_of_at') }} <= 90 then 'new'
-            when recency_days > {{ var('churn_days', 180) }} / 2 then 'at_risk'
+            when recency_days > {{ number_var('churn_days', 180) }} / 2 then 'at_risk'
             else 'active'
         end as lifecycle_stage,
         churn_status,

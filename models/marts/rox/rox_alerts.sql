@@ -12,11 +12,11 @@
     measured false-positive rates: DECISIONLOG.md.
 -#}
 
-{%- set current_days = var('alert_current_days', 30) %}
-{%- set baseline_days = var('alert_baseline_days', 90) %}
-{%- set min_n = var('nps_low_confidence_n', 30) %}
-{%- set min_days = var('alert_min_days', 7) %}
-{%- set z_factor = var('alert_z', 3.29) / 1.96 %}
+{%- set current_days = number_var('alert_current_days', 30) %}
+{%- set baseline_days = number_var('alert_baseline_days', 90) %}
+{%- set min_n = number_var('nps_low_confidence_n', 30) %}
+{%- set min_days = number_var('alert_min_days', 7) %}
+{%- set z_factor = number_var('alert_z', 3.29) / 1.96 %}
 {%- set summed = [
     'n_nps', 'n_promoters', 'n_detractors', 'n_csat', 'n_csat_satisfied',
     'n_ces', 'ces_score_sum', 'ces_score_sq_sum'

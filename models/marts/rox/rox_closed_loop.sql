@@ -9,7 +9,7 @@
     counted.
 -#}
 
-{%- set sla_hours = var('closed_loop_sla_hours', 72) %}
+{%- set sla_hours = number_var('closed_loop_sla_hours', 72) %}
 
 with
 

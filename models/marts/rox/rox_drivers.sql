@@ -138,10 +138,10 @@ driver_values as (
         response_id,
         'resolution_time' as driver,
         'numeric' as driver_type,
-        'over_{{ var("rox_slow_resolution_hours") }}h' as driver_level,
+        'over_{{ number_var("rox_slow_resolution_hours") }}h' as driver_level,
         'mean_resolution_hours_before' as driver_value_measure,
         mean_resolution_hours_before as driver_value,
-        mean_resolution_hours_before > {{ var('rox_slow_resolution_hours') }} as is_present
+        mean_resolution_hours_before > {{ number_var('rox_slow_resolution_hours') }} as is_present
     from observations
     where mean_resolution_hours_before is not null
 

@@ -17,7 +17,7 @@
     be read as caused by the experience. Reasons: DECISIONLOG.md.
 -#}
 
-{%- set window_days = var('rox_uplift_window_days', 365) %}
+{%- set window_days = number_var('rox_uplift_window_days', 365) %}
 {%- set half_days = (window_days / 2) | int %}
 {%- set band_columns = [('nps', 'nps_group'), ('csat', 'csat_band'), ('ces', 'ces_band')] %}
 

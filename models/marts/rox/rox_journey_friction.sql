@@ -5,7 +5,7 @@
     (the mean of the pain shares the touchpoint has; see the model YAML and DECISIONLOG.md).
 -#}
 
-{%- set min_n = var('nps_low_confidence_n', 30) %}
+{%- set min_n = number_var('nps_low_confidence_n', 30) %}
 {#- touchpoints an order passes through; cases elsewhere are rated per 1,000 orders of any kind -#}
 {%- set order_bound = ["'TP-CHECKOUT'", "'TP-STORE'", "'TP-MARKETPLACE'", "'TP-DELIVERY'"] %}
 
