@@ -44,6 +44,7 @@ context in ``<out_dir>/gx_<stage>/``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import math
@@ -51,6 +52,7 @@ import os
 import re
 import shutil
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -719,6 +721,10 @@ class _RawSource:
                     continue
                 units.append(_SchemaUnit(rel, {f.name: _duckdb_type(f.type) for f in schema}, None, fmt))
             else:
+                damaged = _gzip_damage(path) if path.name.endswith(".gz") else None
+                if damaged:
+                    units.append(_SchemaUnit(rel, None, f"{rel}: unreadable CSV file ({damaged})", fmt))
+                    continue
                 try:
                     rows = self.con.execute(
                         f"describe select * from {contract.csv_reader_sql(path)}"
@@ -855,6 +861,18 @@ class _RawSource:
             and _is_load_date_folder(p.name)
             and any(f.is_file() and contract.file_format(f) for f in p.iterdir())
         }
+
+
+def _gzip_damage(path: Path) -> str | None:
+    """Why a gzipped file is damaged (truncated, corrupt), or None. DuckDB reads the rows of a truncated
+    .csv.gz up to the cut without an error, so the gate decompresses it to the end (streaming)."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"truncated or corrupt gzip: {exc}"
+    return None
 
 
 def _is_load_date_folder(name: str) -> bool:
@@ -1799,6 +1817,18 @@ def _fill_rates(
             "severity": "warning" if warning else "info",
             "warning": warning,
         }
+    # schema drift: a column the contract does not know is ignored by staging, and said so here
+    known = {c.name.lower() for c in spec.columns} | {LOADED_AT, LOAD_DATE}
+    extra: dict[str, list[str]] = {}
+    for unit in readable:
+        for name in unit.columns or {}:
+            if name.lower() not in known:
+                extra.setdefault(name, []).append(unit.label)
+    for name, files in sorted(extra.items()):
+        warnings.append(
+            f"{suite.table}: column {name!r} is not in the raw-data contract: ignored (schema drift; in "
+            f"{len(files)} file(s), e.g. {files[0]}) (reported, not blocking)"
+        )
     return block, warnings
 
 
