@@ -81,3 +81,72 @@ def s_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 @pytest.fixture(autouse=True)
 def _utc() -> None:
     os.environ["TZ"] = "UTC"
+
+
+@dataclass(frozen=True)
+class HostileJob:
+    """The scheduled job (`insight-engine run`, JSON logs) over the hostile landing zone (hostile_zone.py)."""
+
+    raw: Path
+    work: Path
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.work / "warehouse"
+
+    @property
+    def gates_dir(self) -> Path:
+        return self.work / "gates"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.work / "dbt_logs"
+
+    def connect(self, serving: bool = False) -> duckdb.DuckDBPyConnection:
+        name = "serving.duckdb" if serving else "insight_engine.duckdb"
+        return duckdb.connect(str(self.warehouse_dir / name), read_only=True)
+
+    def raw_count(self, folder: Path) -> int:
+        """Rows in a table folder of the landing zone, Parquet and CSV files alike."""
+        from insight_engine import contract
+
+        n = 0
+        with duckdb.connect() as con:
+            if list(folder.glob("*/*.parquet")):
+                n += con.execute(f"select count(*) from read_parquet('{folder}/*/*.parquet')").fetchone()[0]
+            if list(folder.glob("*/*.csv")):
+                n += con.execute(
+                    f"select count(*) from {contract.csv_reader_sql(f'{folder}/*/*.csv')}"
+                ).fetchone()[0]
+        return n
+
+
+@pytest.fixture(scope="session")
+def hostile_job(tmp_path_factory: pytest.TempPathFactory) -> HostileJob:
+    """Every row-level hostile case in one xs zone (45 days), run once by the scheduled job with its gates."""
+    import subprocess
+    import sys
+
+    from hostile_zone import build_hostile_zone
+
+    work = tmp_path_factory.mktemp("hostile")
+    raw = build_hostile_zone(work / "raw")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "TZ": "UTC",
+        "DBT_LOG_PATH": str(work / "dbt_logs"),
+    }
+    cmd = [sys.executable, "-m", "insight_engine.cli", "run", "--log-format", "json"]
+    for flag, path in [
+        ("--raw-root", raw),
+        ("--warehouse-dir", work / "warehouse"),
+        ("--gates-dir", work / "gates"),
+        ("--target-path", work / "target"),
+    ]:
+        cmd += [flag, str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=PROJECT_DIR)
+    return HostileJob(raw=raw, work=work, rc=done.returncode, stdout=done.stdout, stderr=done.stderr)
