@@ -85,7 +85,7 @@ def _utc() -> None:
 
 @dataclass(frozen=True)
 class HostileJob:
-    """The scheduled job (`insight-engine run`, JSON logs) over the hostile landing zone (hostile_zone.py)."""
+    """The scheduled job (`insight-engine run`) over the hostile landing zone (hostile_zone.py)."""
 
     raw: Path
     work: Path
@@ -140,7 +140,8 @@ def hostile_job(tmp_path_factory: pytest.TempPathFactory) -> HostileJob:
         "TZ": "UTC",
         "DBT_LOG_PATH": str(work / "dbt_logs"),
     }
-    cmd = [sys.executable, "-m", "insight_engine.cli", "run", "--log-format", "json"]
+    # human logs (what cron captures): dbt then logs every node to the console and to DBT_LOG_PATH/dbt.log
+    cmd = [sys.executable, "-m", "insight_engine.cli", "run"]
     for flag, path in [
         ("--raw-root", raw),
         ("--warehouse-dir", work / "warehouse"),

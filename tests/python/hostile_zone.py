@@ -26,7 +26,7 @@ SURVEY = "SRV-PURCHASE"  # questions Q1 nps 0-10, Q2 csat 1-5, Q3 ces 1-7, Q4 op
 NPS, CSAT, OPEN = f"{SURVEY}-Q1", f"{SURVEY}-Q2", f"{SURVEY}-Q4"
 SUBMITTED = "2026-09-30T10:00:00+03:00"
 PII_EMAIL = "Jane.Hostile@Example.com"
-PII_PHONE = "+90 532 123 45 67"
+PII_PHONE = "+90 541 987 65 43"  # not a number the project's own SQL tests spell out
 LONG_COMMENT = "slow delivery " * 7143  # 100 002 characters
 SQL_TEXT = "'); drop table fct_orders; --"
 
