@@ -42,6 +42,19 @@ def _parse_nps_dip(
         ) from None
 
 
+def _parse_survey_metrics(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """``csat,ces`` -> ("csat", "ces"); unknown names are a usage error."""
+    if value is None:
+        return None
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    try:
+        return gen._survey_metrics(names, dialect="iso")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.option("--scale", type=click.Choice(list(gen.SCALES)), default="xs", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -78,6 +91,15 @@ def _parse_nps_dip(
     + "; ".join(f"{name}: {what}" for name, what in gen.DIALECTS.items())
     + ". The manifest's source_timezones is the SOURCE_TIMEZONES a run must set.",
 )
+@click.option(
+    "--survey-metrics",
+    callback=_parse_survey_metrics,
+    default=None,
+    metavar="METRIC[,METRIC...]",
+    help="The survey programme: which rating questions are asked, a comma list of "
+    + ",".join(gen.SURVEY_METRICS)
+    + " (default: all). The same world; the other metrics' questions and answers are not written.",
+)
 def generate(
     scale: str,
     seed: int,
@@ -87,6 +109,7 @@ def generate(
     out: Path,
     nps_dip: tuple[str, int, float] | None,
     dialect: str,
+    survey_metrics: tuple[str, ...] | None,
 ) -> None:
     """Write a synthetic landing zone (hive-partitioned files, one partition per day)."""
     try:
@@ -99,6 +122,7 @@ def generate(
             end_date=date.fromisoformat(end_date.strftime("%Y-%m-%d")),
             nps_dip=nps_dip,
             dialect=dialect,
+            survey_metrics=survey_metrics,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
