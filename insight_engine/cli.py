@@ -80,7 +80,8 @@ def _parse_survey_metrics(
     default=None,
     metavar="TOUCHPOINT:DAYS:POINTS",
     help="Plant an experience dip for alert tests, e.g. TP-DELIVERY:30:4: NPS answers at the "
-    "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5).",
+    "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5; in a programme without "
+    "NPS, CSAT answers POINTS / 2.5).",
 )
 @click.option(
     "--dialect",
