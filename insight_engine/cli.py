@@ -50,7 +50,7 @@ def _parse_survey_metrics(
         return None
     names = tuple(name.strip() for name in value.split(",") if name.strip())
     try:
-        return gen._survey_metrics(names, dialect="iso")
+        return gen.check_survey_metrics(names, dialect="iso")
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 

@@ -34,6 +34,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -1669,8 +1670,9 @@ def _dialect_notes(dialect: str) -> list[str]:
     return notes.get(dialect, [])
 
 
-def _survey_metrics(survey_metrics, dialect: str) -> tuple[str, ...]:
-    """``survey_metrics`` checked and in canonical order (None: every metric)."""
+def check_survey_metrics(survey_metrics: Iterable[str] | str | None, dialect: str) -> tuple[str, ...]:
+    """``survey_metrics`` checked and in canonical order (None: every metric); a ValueError names what is
+    wrong. The CLI checks --survey-metrics with it before generating."""
     if survey_metrics is None:
         return SURVEY_METRICS
     if isinstance(survey_metrics, str):
@@ -1730,7 +1732,7 @@ def generate(
     end_date: date = DEFAULT_END_DATE,
     nps_dip: tuple[str, int, float] | None = None,
     dialect: str = DEFAULT_DIALECT,
-    survey_metrics: tuple[str, ...] | list[str] | None = None,
+    survey_metrics: Iterable[str] | None = None,
 ) -> GenerationResult:
     """Generate the landing zone under ``out``; returns row counts and the bad-row manifest.
 
@@ -1761,7 +1763,7 @@ def generate(
     days = days or SCALES[scale]["days"]
     if days < 30:
         raise ValueError(f"--days must be at least 30 (got {days}): surveys and orders need a history")
-    metrics = _survey_metrics(survey_metrics, dialect)
+    metrics = check_survey_metrics(survey_metrics, dialect)
     if nps_dip is not None:
         _check_dip(nps_dip, days, metrics)
     tables = contract.tables()  # read (and checked) before minutes of simulation, not after
