@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= s
 SEED ?= 42
+# 900 days: two complete 365-day windows (rox_experience_uplift) around ~5 months of answers
+DAYS ?= 900
 RAW_ROOT ?= data/raw
 export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
@@ -28,7 +30,7 @@ $(VENV)/.installed: requirements.lock requirements-reader.lock pyproject.toml
 setup: $(VENV)/.installed  ## create the virtual environment from the lock file
 
 demo: setup  ## generate scale-s data, build, gate and publish the warehouse, then say where it is
-	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --out $(RAW_ROOT)
+	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --days $(DAYS) --out $(RAW_ROOT)
 	$(BIN)/insight-engine run --full-refresh --raw-root $(RAW_ROOT)  # fresh sample data: no increment to keep
 	$(BIN)/dbt docs generate --quiet --target-path target/docs
 	$(BIN)/insight-engine report --serving warehouse/serving.duckdb --out build/report/rox_report.html
