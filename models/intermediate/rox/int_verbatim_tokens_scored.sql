@@ -37,9 +37,20 @@ lexicon as (
 
 ),
 
+-- negators in the lexicon's form too: the hand-written seed has "não" and "nao"
 negators as (
 
-    select * from {{ ref('sentiment_negators') }}
+    select
+        language_code,
+        {{ lexicon_form('term', 'language_code') }} as term,
+        scope
+    from {{ ref('sentiment_negators') }}
+
+),
+
+intensifiers as (
+
+    select * from {{ ref('sentiment_intensifiers') }}
 
 ),
 
@@ -84,6 +95,21 @@ exploded_tokens as (
 
 ),
 
+-- tokens in the lexicon's form for their language (Portuguese without accents: macro lexicon_form)
+lexicon_form_tokens as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        clause_position,
+        token_position,
+        {{ lexicon_form('token', 'language_code') }} as token
+    from exploded_tokens
+    where token <> ''
+
+),
+
 tokens as (
 
     select
@@ -96,8 +122,7 @@ tokens as (
         lead(token) over (
             partition by response_id, question_id, clause_position order by token_position
         ) as next_token
-    from exploded_tokens
-    where token <> ''
+    from lexicon_form_tokens
 
 ),
 
@@ -230,6 +255,50 @@ negated as (
 
 ),
 
+intensifier_tokens as (
+
+    select
+        tokens.response_id,
+        tokens.question_id,
+        tokens.clause_position,
+        tokens.token_position,
+        intensifiers.multiplier
+    from tokens
+    inner join intensifiers
+        on
+            tokens.token = intensifiers.term
+            and tokens.language_code = intensifiers.language_code
+    left join two_word_matches
+        on
+            tokens.response_id = two_word_matches.response_id
+            and tokens.question_id = two_word_matches.question_id
+            and tokens.clause_position = two_word_matches.clause_position
+            and tokens.token_position
+            between two_word_matches.start_position and two_word_matches.end_position
+    where two_word_matches.response_id is null
+
+),
+
+-- an intensifier right before a sentiment term scales its weight ("very good", "muito ruim")
+intensified as (
+
+    select
+        matches.response_id,
+        matches.question_id,
+        matches.clause_position,
+        matches.start_position,
+        intensifier_tokens.multiplier
+    from matches
+    inner join intensifier_tokens
+        on
+            matches.response_id = intensifier_tokens.response_id
+            and matches.question_id = intensifier_tokens.question_id
+            and matches.clause_position = intensifier_tokens.clause_position
+            and intensifier_tokens.token_position = matches.start_position - 1
+    where matches.sentiment_weight is not null and not matches.is_universal_term
+
+),
+
 final as (
 
     select
@@ -242,11 +311,23 @@ final as (
         cast(matches.start_position as integer) as token_position,
         cast(matches.end_position - matches.start_position + 1 as integer) as n_term_tokens,
         matches.sentiment_weight as lexicon_weight,
+        -- after negation (sign flipped) and intensification (times the multiplier), kept within -1..1;
+        -- greatest/least skip nulls on both engines, so a theme-only term stays null explicitly
         case
-            when negated.start_position is not null then -1 * matches.sentiment_weight
-            else matches.sentiment_weight
+            when matches.sentiment_weight is not null
+                then least(
+                    greatest(
+                        case
+                            when negated.start_position is not null then -1 * matches.sentiment_weight
+                            else matches.sentiment_weight
+                        end * coalesce(intensified.multiplier, 1.0),
+                        -1.0
+                    ),
+                    1.0
+                )
         end as sentiment_weight,
-        negated.start_position is not null as is_negated
+        negated.start_position is not null as is_negated,
+        cast(coalesce(intensified.multiplier, 1.0) as double) as intensity_multiplier
     from matches
     left join negated
         on
@@ -254,6 +335,12 @@ final as (
             and matches.question_id = negated.question_id
             and matches.clause_position = negated.clause_position
             and matches.start_position = negated.start_position
+    left join intensified
+        on
+            matches.response_id = intensified.response_id
+            and matches.question_id = intensified.question_id
+            and matches.clause_position = intensified.clause_position
+            and matches.start_position = intensified.start_position
 
 )
 
