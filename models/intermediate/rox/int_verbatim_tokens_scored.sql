@@ -299,7 +299,8 @@ intensified as (
 
 ),
 
-final as (
+-- the weight after negation (sign flipped) and intensification (times the multiplier)
+adjusted as (
 
     select
         matches.response_id,
@@ -307,27 +308,16 @@ final as (
         matches.language_code,
         matches.term,
         matches.theme,
-        cast(matches.clause_position as integer) as clause_position,
-        cast(matches.start_position as integer) as token_position,
-        cast(matches.end_position - matches.start_position + 1 as integer) as n_term_tokens,
+        matches.clause_position,
+        matches.start_position,
+        matches.end_position,
         matches.sentiment_weight as lexicon_weight,
-        -- after negation (sign flipped) and intensification (times the multiplier), kept within -1..1;
-        -- greatest/least skip nulls on both engines, so a theme-only term stays null explicitly
-        case
-            when matches.sentiment_weight is not null
-                then least(
-                    greatest(
-                        case
-                            when negated.start_position is not null then -1 * matches.sentiment_weight
-                            else matches.sentiment_weight
-                        end * coalesce(intensified.multiplier, 1.0),
-                        -1.0
-                    ),
-                    1.0
-                )
-        end as sentiment_weight,
         negated.start_position is not null as is_negated,
-        cast(coalesce(intensified.multiplier, 1.0) as double) as intensity_multiplier
+        coalesce(intensified.multiplier, 1.0) as intensity_multiplier,
+        case
+            when negated.start_position is not null then -1 * matches.sentiment_weight
+            else matches.sentiment_weight
+        end * coalesce(intensified.multiplier, 1.0) as adjusted_weight
     from matches
     left join negated
         on
@@ -341,6 +331,30 @@ final as (
             and matches.question_id = intensified.question_id
             and matches.clause_position = intensified.clause_position
             and matches.start_position = intensified.start_position
+
+),
+
+final as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        term,
+        theme,
+        cast(clause_position as integer) as clause_position,
+        cast(start_position as integer) as token_position,
+        cast(end_position - start_position + 1 as integer) as n_term_tokens,
+        lexicon_weight,
+        -- kept within -1..1; a theme-only term (null weight) stays null
+        case
+            when adjusted_weight > 1.0 then 1.0
+            when adjusted_weight < -1.0 then -1.0
+            else adjusted_weight
+        end as sentiment_weight,
+        is_negated,
+        cast(intensity_multiplier as double) as intensity_multiplier
+    from adjusted
 
 )
 
