@@ -9,7 +9,8 @@ staging of survey exports is skipped (the samples are not survey exports).
 
 Gold labels: a review's own rating. Olist (pt): 1-2 stars negative, 3 neutral, 4-5 positive. VADER's
 snippets (en): the mean of 10 human ratings on -4..4; at most -0.5 negative, at least 0.5 positive,
-neutral between (the raters' "no clear leaning").
+neutral between (the raters' "no clear leaning"). ParsiNLU (fa): the annotators' overall label, -2/-1
+negative, 1/2 positive, 3 (mixed) neutral; for correlations mixed counts as 0.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sentiment"
 SEEDS = "sentiment_lexicon sentiment_negators sentiment_intensifiers"
 MODELS = "int_verbatim_tokens_scored fct_feedback_verbatims"
 EN_NEUTRAL_BAND = 0.5  # |mean human rating| below this (of -4..4) is neutral
+PARSINLU_MIXED = 3  # ParsiNLU's label for a review both positive and negative
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Sample:
 
 def _gold_stars(stars: int) -> str:
     return "negative" if stars <= 2 else "positive" if stars >= 4 else "neutral"
+
+
+def _gold_parsinlu(label: int) -> str:
+    return "negative" if label < 0 else "positive" if label in (1, 2) else "neutral"
 
 
 def _gold_mean(mean: float) -> str:
@@ -60,6 +66,14 @@ def load_samples() -> list[Sample]:
     en = pd.DataFrame(rows, columns=["response_id", "comment_text", "rating", "split"])
     en["gold"] = en["rating"].map(_gold_mean)
     samples.append(Sample("en", "VADER Amazon review snippets (mean of 10 raters, -4..4)", en))
+    with (FIXTURES / "fa_parsinlu_food_reviews.csv").open(encoding="utf-8", newline="") as f:
+        rows = [(f"fa-{r['line']}", r["review"], int(r["sentiment"]), r["split"]) for r in csv.DictReader(f)]
+    fa = pd.DataFrame(rows, columns=["response_id", "comment_text", "label", "split"])
+    fa["gold"] = fa["label"].map(_gold_parsinlu)
+    fa["rating"] = fa["label"].where(fa["label"] != PARSINLU_MIXED, 0)  # mixed sits between - and +
+    samples.append(
+        Sample("fa", "ParsiNLU Digikala food reviews (-2..2, 3 = mixed)", fa.drop(columns="label"))
+    )
     return samples
 
 
@@ -115,7 +129,7 @@ def metrics(scored: pd.DataFrame, by: tuple[str, ...] = ("language_code",)) -> p
             row[f"{label[:3]}_recall"] = tp / actual.sum() if actual.sum() else float("nan")
         row["pearson"] = g["sentiment_score"].corr(g["rating"], method="pearson")
         row["spearman"] = g["sentiment_score"].corr(g["rating"], method="spearman")
-        lowest = g[g["rating"] <= 1] if language_code == "pt" else g[g["rating"] <= -2]
+        lowest = g[g["rating"] <= 1] if language_code == "pt" else g[g["rating"] <= -2]  # en, fa: <= -2
         row["lowest_n"] = len(lowest)
         row["lowest_negative_share"] = (
             float((lowest["sentiment_label"] == "negative").mean()) if len(lowest) else float("nan")
