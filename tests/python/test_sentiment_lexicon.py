@@ -57,12 +57,15 @@ def test_tokeniser_form_of_published_terms() -> None:
     assert lexicon.to_weight("4") == lexicon.Decimal("1.0")
 
 
-def test_precision_recall_and_correlation_per_language(scored: pd.DataFrame) -> None:
+def test_precision_recall_and_correlation_per_language(
+    scored: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
     table = sentiment_eval.metrics(scored)
-    print("\nsentiment on the labelled samples (all rows):\n" + sentiment_eval.format_table(table))
     by_split = sentiment_eval.metrics(scored, by=("language_code", "split"))
-    print("\nby split (dev: read while writing the overlay; holdout: not):\n")
-    print(sentiment_eval.format_table(by_split))
+    with capsys.disabled():  # the numbers belong in every test log, passed or failed
+        print("\nsentiment on the labelled samples (all rows):\n" + sentiment_eval.format_table(table))
+        print("by split (dev: read while writing the overlay; holdout: not):")
+        print(sentiment_eval.format_table(by_split))
     failures = []
     for language, floors in FLOORS.items():
         row = table.loc[language]
@@ -77,7 +80,6 @@ def test_portuguese_one_star_reviews_are_mostly_negative(scored: pd.DataFrame) -
     pt = scored[scored["language_code"] == "pt"]
     one_star = pt[pt["rating"] == 1]
     share = float((one_star["sentiment_label"] == "negative").mean())
-    print(f"\npt 1-star reviews labelled negative: {share:.3f} of {len(one_star)}")
     assert len(one_star) >= 50
     assert share >= PT_ONE_STAR_NEGATIVE_MIN
 
