@@ -101,6 +101,33 @@ def _parse_survey_metrics(
     + ",".join(gen.SURVEY_METRICS)
     + " (default: all). The same world; the other metrics' questions and answers are not written.",
 )
+@click.option(
+    "--marketplace-penalty",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Planted driver (tests): answers about marketplace orders lose this many NPS points.",
+)
+@click.option(
+    "--app-for-frequent-buyers",
+    is_flag=True,
+    help="Confounded driver (tests): frequent buyers order online through the app; the channel does nothing.",
+)
+@click.option(
+    "--experience-effect",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Causal effect (tests): orders after a promoter experience are worth 1+E times, after a "
+    "detractor one 1-E times.",
+)
+@click.option(
+    "--churn-by-satisfaction",
+    type=float,
+    default=gen.Knobs.churn_by_satisfaction,
+    show_default=True,
+    help="How strongly latent satisfaction lengthens customer life (0: all churn alike).",
+)
 def generate(
     scale: str,
     seed: int,
@@ -111,6 +138,10 @@ def generate(
     nps_dip: tuple[str, int, float] | None,
     dialect: str,
     survey_metrics: tuple[str, ...] | None,
+    marketplace_penalty: float,
+    app_for_frequent_buyers: bool,
+    experience_effect: float,
+    churn_by_satisfaction: float,
 ) -> None:
     """Write a synthetic landing zone (hive-partitioned files, one partition per day)."""
     try:
@@ -124,6 +155,12 @@ def generate(
             nps_dip=nps_dip,
             dialect=dialect,
             survey_metrics=survey_metrics,
+            knobs=gen.Knobs(
+                marketplace_penalty=marketplace_penalty,
+                app_for_frequent_buyers=app_for_frequent_buyers,
+                experience_effect=experience_effect,
+                churn_by_satisfaction=churn_by_satisfaction,
+            ),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -28,6 +28,7 @@ data is identical whatever the bad rate, and the count of every defect kind is w
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -316,6 +317,43 @@ VERBATIMS: dict[str, dict[str, list[str]]] = {
 UNPARSEABLE = ["not a date", "2025-13-45T25:61:00", "31/02/2025 10:00", "N/A", "yesterday"]
 
 
+@dataclass(frozen=True)
+class Knobs:
+    """Planted truths for testing the RoX statistics; the defaults are the standard world, and with them
+    the output is byte-identical to a generation without knobs.
+
+    * ``marketplace_penalty``: answers about a marketplace order lose this many NPS points (CSAT
+      points / 2.5; effort is untouched): a planted driver of the experience.
+    * ``app_for_frequent_buyers``: customers move to the app as they buy: an online order goes through the
+      app with probability 0.9 - 0.8 exp(-k / 3), k = the customer's earlier orders (10% on a first order,
+      86% on a tenth). The channel itself changes nothing: a confounded per-order driver (app orders go
+      with higher later value only because customers with many orders use the app and buy more).
+    * ``experience_effect``: the causal effect of experience on later buying. Every order placed after an
+      answer is worth ``1 + effect`` times as much when the customer's latest answer before it was a
+      promoter experience (NPS 9-10) and ``1 - effect`` times when it was a detractor one (0-6): list
+      prices, costs, discounts and refunds scale, shipping does not; order counts do not change.
+    * ``churn_by_satisfaction``: how strongly the latent satisfaction lengthens a customer's life (the
+      exponent of the mean lifetime; 0 = satisfied and dissatisfied customers churn alike). A trait that
+      drives both the answer and later buying is what a difference-in-differences cannot separate from an
+      effect of the experience; 0 gives a world where it can.
+    """
+
+    marketplace_penalty: float = 0.0
+    app_for_frequent_buyers: bool = False
+    experience_effect: float = 0.0
+    churn_by_satisfaction: float = 0.55
+
+    def check(self) -> None:
+        if not 0 <= self.marketplace_penalty <= 10:
+            raise ValueError(
+                f"marketplace penalty must be in [0, 10] NPS points, got {self.marketplace_penalty}"
+            )
+        if not 0 <= self.experience_effect < 1:
+            raise ValueError(f"experience effect must be a share in [0, 1), got {self.experience_effect}")
+        if not 0 <= self.churn_by_satisfaction <= 2:
+            raise ValueError(f"churn by satisfaction must be in [0, 2], got {self.churn_by_satisfaction}")
+
+
 @dataclass
 class GenerationResult:
     out: Path
@@ -369,8 +407,10 @@ class _Generator:
         end_date: date,
         nps_dip: tuple[str, int, float] | None = None,
         survey_metrics: tuple[str, ...] = SURVEY_METRICS,
+        knobs: Knobs = Knobs(),
     ) -> None:
         self.cfg = SCALES[scale]
+        self.knobs = knobs
         self.seed = seed
         self.days = days
         self.end_date = end_date
@@ -448,7 +488,7 @@ class _Generator:
             }
         )
         # lifetime: satisfied people stay longer (churn less)
-        life_days = rng.exponential(420.0 * np.exp(0.55 * sat))
+        life_days = rng.exponential(420.0 * np.exp(self.knobs.churn_by_satisfaction * sat))
         start = np.maximum(created, self.t0)
         self.p["active_from"] = start
         self.p["active_to"] = np.minimum(start + (life_days * DAY).astype(np.int64), self.t1)
@@ -634,6 +674,9 @@ class _Generator:
         use_alt = (pd.notna(alt)) & (rng.random(n) < 0.3)
         shop[use_alt] = alt[use_alt]
         channel = _choice(rng, (["web", "app", "store", "marketplace"], [0.5, 0.25, 0.15, 0.1]), n)
+        if self.knobs.app_for_frequent_buyers:
+            earlier_orders = pd.Series(owner).groupby(owner).cumcount().to_numpy()
+            channel = self._app_for_frequent_buyers(channel, earlier_orders)
         currency = pp["currency"].to_numpy()
         store = channel == "store"
         late = (rng.random(n) < 0.12) & ~store
@@ -752,6 +795,49 @@ class _Generator:
                 }
             ),
         )
+
+    def _app_for_frequent_buyers(self, channel: np.ndarray, earlier_orders: np.ndarray) -> np.ndarray:
+        """Knob: an online (web/app) order goes through the app with probability 0.9 - 0.8 exp(-k / 3),
+        k = the customer's earlier orders; store and marketplace orders keep their channel (a stream of
+        random numbers of its own, so nothing else in the world moves)."""
+        online = np.isin(channel, ["web", "app"])
+        p_app = 0.9 - 0.8 * np.exp(-earlier_orders / 3.0)
+        use_app = self.rng("knob.app_channel").random(len(channel)) < p_app
+        return np.where(online, np.where(use_app, "app", "web"), channel).astype(object)
+
+    def apply_experience_effect(self) -> None:
+        """Knob ``experience_effect``: scale each order placed after an answer by its customer's latest
+        answer's experience (promoter 1 + e, detractor 1 - e, passive 1); see :class:`Knobs`."""
+        e = self.knobs.experience_effect
+        if e == 0:
+            return
+        meta = self.meta
+        answered = pd.DataFrame(
+            {"person": meta["person"].to_numpy(), "t": meta["t"].to_numpy(), "nps": self.response_nps}
+        ).sort_values("t", kind="stable")
+        factor_of = np.where(answered["nps"] >= 9, 1 + e, np.where(answered["nps"] <= 6, 1 - e, 1.0))
+        answered = answered.assign(factor=factor_of)
+        orders = self.o[["order_id", "person", "ordered"]].sort_values("ordered", kind="stable")
+        hit = pd.merge_asof(
+            orders,
+            answered[["person", "t", "factor"]],
+            left_on="ordered",
+            right_on="t",
+            by="person",
+            allow_exact_matches=False,
+        )
+        factor = dict(zip(hit["order_id"], hit["factor"].fillna(1.0), strict=True))
+        self.experience_factor = factor
+
+        def scale(key: str, columns: list[str]) -> None:
+            df = self.tables[key]
+            f = df["order_id"].map(factor).fillna(1.0).to_numpy()
+            for col in columns:
+                df[col] = np.round(df[col].to_numpy(dtype=float) * f, 2)
+
+        scale("commerce.order_lines", ["unit_price", "unit_cost"])
+        scale("commerce.orders", ["discount_amount"])
+        scale("commerce.refunds", ["amount"])
 
     # ------------------------------------------------------------------ service
     def cases(self) -> None:
@@ -968,6 +1054,7 @@ class _Generator:
         late = np.where(has_o, o["late"].to_numpy()[oi0], False)
         refunded = np.where(has_o, o["refunded"].to_numpy()[oi0], False)
         ncases = np.where(has_o, o["cases"].to_numpy()[oi0], 0)
+        marketplace = np.where(has_o, o["channel"].to_numpy()[oi0] == "marketplace", False)
         device = rp["device"].to_numpy()
         resp = pd.DataFrame(
             {
@@ -990,6 +1077,7 @@ class _Generator:
                 "late": late,
                 "refunded": refunded,
                 "cases": ncases,
+                "marketplace": marketplace,
                 "mobile_web": device == "mobile_web",
                 "language": rp["language"].to_numpy(),
                 "t": r_sub,
@@ -1023,6 +1111,7 @@ class _Generator:
                 "late": False,
                 "refunded": False,
                 "cases": 0,
+                "marketplace": False,
                 "mobile_web": wp["device"].to_numpy() == "mobile_web",
                 "language": wp["language"].to_numpy(),
                 "t": t_web,
@@ -1039,6 +1128,7 @@ class _Generator:
         q = self.questions
         parts = []
         self.nps_answers = []
+        self.response_nps = np.full(len(meta), np.nan)
         for sid, qs in q.groupby("survey_id", sort=False):
             m = meta[meta["survey"] == sid]
             if m.empty:
@@ -1049,17 +1139,26 @@ class _Generator:
             ref = m["refunded"].to_numpy().astype(float)
             cases = m["cases"].to_numpy().astype(float)
             mw = m["mobile_web"].to_numpy().astype(float)
+            # knob: a planted driver (0 by default: x - 0.0 is x, so the standard world is unchanged)
+            mkt = self.knobs.marketplace_penalty * m["marketplace"].to_numpy().astype(float)
             nps = np.clip(
-                np.rint(7.1 + 1.9 * sat - 2.6 * late - 1.0 * ref - 1.2 * cases + rng.normal(0, 1.1, n)), 0, 10
+                np.rint(7.1 + 1.9 * sat - 2.6 * late - 1.0 * ref - 1.2 * cases + rng.normal(0, 1.1, n) - mkt),
+                0,
+                10,
             )
             csat = np.clip(
-                np.rint(3.8 + 0.8 * sat - 1.0 * late - 0.4 * ref - 0.5 * cases + rng.normal(0, 0.5, n)), 1, 5
+                np.rint(
+                    3.8 + 0.8 * sat - 1.0 * late - 0.4 * ref - 0.5 * cases + rng.normal(0, 0.5, n) - mkt / 2.5
+                ),
+                1,
+                5,
             )
             ces_pen = 1.2 * mw if sid == "SRV-PURCHASE" else 0.7 * cases
             ces = np.clip(np.rint(5.3 + 0.7 * sat - ces_pen + rng.normal(0, 0.8, n)), 1, 7)
             other = np.clip(np.rint(3.5 + 0.4 * sat + rng.normal(0, 0.8, n)), 1, 5)
             if self.nps_dip is not None:
                 nps, ces = self._apply_dip(sid, m["t"].to_numpy(), nps, ces)
+            self.response_nps[np.flatnonzero((meta["survey"] == sid).to_numpy())] = nps
             for _, qrow in qs.iterrows():
                 metric = qrow["metric"]
                 text = None
@@ -1733,6 +1832,7 @@ def generate(
     nps_dip: tuple[str, int, float] | None = None,
     dialect: str = DEFAULT_DIALECT,
     survey_metrics: Iterable[str] | None = None,
+    knobs: Knobs = Knobs(),
 ) -> GenerationResult:
     """Generate the landing zone under ``out``; returns row counts and the bad-row manifest.
 
@@ -1766,9 +1866,10 @@ def generate(
     metrics = check_survey_metrics(survey_metrics, dialect)
     if nps_dip is not None:
         _check_dip(nps_dip, days, metrics)
+    knobs.check()
     tables = contract.tables()  # read (and checked) before minutes of simulation, not after
     started = time.perf_counter()
-    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip, survey_metrics=metrics)
+    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip, survey_metrics=metrics, knobs=knobs)
     steps = [
         ("persons", g.persons),
         ("crm.customers", g.crm_customers),
@@ -1778,6 +1879,7 @@ def generate(
         ("crm.cases", g.cases),
         ("survey", g.surveys),
         ("survey.responses", g.invitations_responses_answers),
+        ("experience effect", g.apply_experience_effect),
         ("crm.interactions", g.interactions),
         ("web.events", g.web),
     ]
@@ -1815,6 +1917,8 @@ def generate(
     result.source_timezones = source_timezones(dialect)
     result.seconds = time.perf_counter() - started
     dip_note = {} if nps_dip is None else {"nps_dip": list(nps_dip)}
+    if knobs != Knobs():
+        dip_note["knobs"] = dataclasses.asdict(knobs)
     (out / "_manifest.json").write_text(
         json.dumps(
             {

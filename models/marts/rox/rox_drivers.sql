@@ -6,8 +6,8 @@
     Pearson correlation, n, and the same difference **adjusted** for how often the customer buys.
 
     Adjustment by stratification: responses are split by the customer's non-cancelled orders in the 12
-    months up to the answer (0, 1, 2-3, 4+: purchase frequency, which is also the order count that
-    per-order drivers such as late delivery ride on); the present-minus-absent difference is taken
+    months up to the answer (0 .. 5, 6-7, 8-9, 10-14, 15+: purchase frequency, which is also the order
+    count that per-order drivers such as late delivery ride on); the present-minus-absent difference is taken
     inside each stratum that has at least 2 responses on each side and averaged with the stratum's
     share of those responses as weight; its variance is the weighted sum of the strata's
     s_p^2/n_p + s_a^2/n_a. Ranked by the absolute adjusted difference within the outcome. A driver is
@@ -16,10 +16,11 @@
 
 {%- set strata_sql -%}
     case
-        when n_orders_prior_12m = 0 then '0'
-        when n_orders_prior_12m = 1 then '1'
-        when n_orders_prior_12m <= 3 then '2-3'
-        else '4+'
+        when n_orders_prior_12m <= 5 then cast(n_orders_prior_12m as {{ dbt.type_string() }})
+        when n_orders_prior_12m <= 7 then '6-7'
+        when n_orders_prior_12m <= 9 then '8-9'
+        when n_orders_prior_12m <= 14 then '10-14'
+        else '15+'
     end
 {%- endset %}
 
@@ -419,8 +420,8 @@ final as (
         cast(adjusted_difference + adjusted_margin as double) as adjusted_ci_high,
         cast(n_adjusted as bigint) as n_adjusted,
         cast(n_strata_used as integer) as n_strata_used,
-        'stratified by orders in the 12 months before the answer (0, 1, 2-3, 4+)'
-            as adjustment_method,
+        'stratified by orders in the 12 months before the answer '
+        || '(0, 1, 2, 3, 4, 5, 6-7, 8-9, 10-14, 15+)' as adjustment_method,
         coalesce(
             adjusted_difference - adjusted_margin > 0
             or adjusted_difference + adjusted_margin < 0,

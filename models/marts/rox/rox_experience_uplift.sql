@@ -5,8 +5,11 @@
     it, between the metric's positive group (promoters, satisfied, easy) and its negative group
     (detractors, dissatisfied, difficult), W = var rox_uplift_window_days (365).
 
-    Unit: each customer's latest answer per metric whose two windows are complete (the before-window
-    starts on or after the first order in the data, the after-window ends by the as-of date). The
+    Unit: one answer per customer and metric whose two windows are complete (the before-window
+    starts on or after the first order in the data, the after-window ends by the as-of date), picked by
+    a hash of the response id: the latest answer would be the one no later answer follows, and answers
+    follow orders, so it would select customers who bought less afterwards. The order the answer is
+    about is in neither window (it is why the customer was asked, not behaviour). The
     groups' mean changes (after - before) are compared; the 95% interval is
     1.96 x sqrt(s_pos^2 / n_pos + s_neg^2 / n_neg) of the per-customer changes. A placebo runs the same
     comparison inside the before-window (its second half minus its first half): a placebo interval that
@@ -51,6 +54,7 @@ answers as (
         select
             responses.response_id,
             responses.customer_key,
+            responses.order_id as surveyed_order_id,
             responses.submitted_at,
             '{{ metric }}' as experience_metric,
             bands.polarity
@@ -68,14 +72,14 @@ answers as (
 
 ),
 
--- both windows complete; the customer's latest such answer per metric
+-- both windows complete; one such answer per customer and metric, picked by a hash of its id
 eligible as (
 
     select
         answers.*,
         row_number() over (
             partition by answers.customer_key, answers.experience_metric
-            order by answers.submitted_at desc, answers.response_id desc
+            order by md5(answers.response_id), answers.response_id
         ) as answer_rank
     from answers
     cross join as_of
@@ -114,6 +118,8 @@ unit_orders as (
             and orders.ordered_at >= {{ dbt.dateadd('day', -window_days, 'units.submitted_at') }}
             and orders.ordered_at <= {{ dbt.dateadd('day', window_days, 'units.submitted_at') }}
             and units.submitted_at != orders.ordered_at
+            -- the order that triggered the survey is why there is an answer at all, not behaviour
+            and (units.surveyed_order_id is null or units.surveyed_order_id != orders.order_id)
 
 ),
 
