@@ -96,7 +96,9 @@ def score_samples(samples: list[Sample], work: Path) -> pd.DataFrame:
             """create or replace table core.fct_survey_responses as
             select response_id, cast(null as varchar) as customer_key, 'S' as survey_id,
                 'T' as touchpoint_id, 'unmapped' as journey_stage, cast(null as varchar) as nps_group,
-                cast(null as integer) as nps_score, date '2024-01-01' as submitted_date,
+                cast(null as varchar) as csat_band, cast(null as varchar) as ces_band,
+                cast(null as integer) as nps_score, cast(null as integer) as csat_score,
+                cast(null as integer) as ces_score, date '2024-01-01' as submitted_date,
                 timestamp '2024-01-01 00:00:00' as submitted_at
             from comments"""
         )
