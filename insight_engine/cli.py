@@ -59,6 +59,19 @@ def _parse_nps_dip(
         ) from None
 
 
+def _parse_survey_metrics(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """``csat,ces`` -> ("csat", "ces"); unknown names are a usage error."""
+    if value is None:
+        return None
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    try:
+        return gen.check_survey_metrics(names, dialect="iso")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.option("--scale", type=click.Choice(list(gen.SCALES)), default="xs", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -84,7 +97,8 @@ def _parse_nps_dip(
     default=None,
     metavar="TOUCHPOINT:DAYS:POINTS",
     help="Plant an experience dip for alert tests, e.g. TP-DELIVERY:30:4: NPS answers at the "
-    "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5).",
+    "touchpoint in the last DAYS days lose POINTS (CES answers POINTS / 1.5; in a programme without "
+    "NPS, CSAT answers POINTS / 2.5).",
 )
 @click.option(
     "--dialect",
@@ -94,6 +108,15 @@ def _parse_nps_dip(
     help="How the same world is written: "
     + "; ".join(f"{name}: {what}" for name, what in gen.DIALECTS.items())
     + ". The manifest's source_timezones is the SOURCE_TIMEZONES a run must set.",
+)
+@click.option(
+    "--survey-metrics",
+    callback=_parse_survey_metrics,
+    default=None,
+    metavar="METRIC[,METRIC...]",
+    help="The survey programme: which rating questions are asked, a comma list of "
+    + ",".join(gen.SURVEY_METRICS)
+    + " (default: all). The same world; the other metrics' questions and answers are not written.",
 )
 @click.option(
     "--marketplace-penalty",
@@ -131,6 +154,7 @@ def generate(
     out: Path,
     nps_dip: tuple[str, int, float] | None,
     dialect: str,
+    survey_metrics: tuple[str, ...] | None,
     marketplace_penalty: float,
     app_for_frequent_buyers: bool,
     experience_effect: float,
@@ -147,6 +171,7 @@ def generate(
             end_date=date.fromisoformat(end_date.strftime("%Y-%m-%d")),
             nps_dip=nps_dip,
             dialect=dialect,
+            survey_metrics=survey_metrics,
             knobs=gen.Knobs(
                 marketplace_penalty=marketplace_penalty,
                 app_for_frequent_buyers=app_for_frequent_buyers,

@@ -14,8 +14,11 @@ The data is built to have something true to find:
 * a latent satisfaction drives survey scores *and* later behaviour (promoters buy more, churn less and
   refer more), while late deliveries, refunds and support cases lower the scores of the orders they touch;
 * mobile-web checkout has friction: more abandoned checkouts and lower effort scores;
-* optionally (``nps_dip``), a planted dip: one touchpoint's NPS and CES answers fall in the last N days,
-  for testing alerts. Without it the data is byte-identical to a generation without the option.
+* optionally (``nps_dip``), a planted dip: one touchpoint's NPS and CES answers (CSAT answers in a
+  programme without NPS) fall in the last N days, for testing alerts. Without it the data is byte-identical
+  to a generation without the option;
+* optionally (``survey_metrics``), a programme that asks only some of the rating metrics (NPS, CSAT, CES):
+  the same world, with the other metrics' questions and answers never written.
 
 Bad rows (``--bad-rate``) are *added* as corrupted copies of good rows, one defect per row, so the clean
 data is identical whatever the bad rate, and the count of every defect kind is written to
@@ -32,6 +35,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -98,6 +102,15 @@ SPARSE_LATEST_VERSION_KEYS: dict[str, str] = {
 }
 SPARSE_ABSENT_COLUMNS = frozenset({"unit_cost", "phone"})
 SPARSE_METRICS = frozenset({"csat", "open_text"})
+# The rating metrics a survey programme can ask (generate(survey_metrics=...), --survey-metrics), in the
+# order the manifest lists them. The other questions (open_text comments, 'other' ratings) are asked
+# whatever the programme.
+SURVEY_METRICS: tuple[str, ...] = ("nps", "csat", "ces")
+UNRATED_METRICS = frozenset({"other", "open_text"})
+# The answers a CX team follows up (the negative bands of seeds/survey_metric_thresholds.csv): highest score
+# that asks for a follow-up. A programme with NPS follows up its detractors only, one without NPS the
+# dissatisfied CSAT and difficult CES answers it asks.
+FOLLOW_UP_MAX_SCORE: dict[str, int] = {"nps": 6, "csat": 2, "ces": 3}
 
 # Primary key and main timestamp of each table: where the generator plants its defects.
 KEYS: dict[str, tuple[str, str | None]] = {
@@ -393,6 +406,7 @@ class _Generator:
         days: int,
         end_date: date,
         nps_dip: tuple[str, int, float] | None = None,
+        survey_metrics: tuple[str, ...] = SURVEY_METRICS,
         knobs: Knobs = Knobs(),
     ) -> None:
         self.cfg = SCALES[scale]
@@ -407,6 +421,7 @@ class _Generator:
         self.tables: dict[str, pd.DataFrame] = {}
         self.truth: list[pd.DataFrame] = []
         self.nps_dip = nps_dip
+        self.survey_metrics = survey_metrics
 
     def rng(self, name: str) -> np.random.Generator:
         # One independent stream per table: adding a table never changes another's rows.
@@ -1105,6 +1120,8 @@ class _Generator:
         self.put("survey.responses", pd.concat([resp, web_resp], ignore_index=True))
         meta = pd.concat([resp_meta, web_meta], ignore_index=True)
         self.answers(meta)
+        if self.nps_dip is not None and "nps" not in self.survey_metrics:
+            self._apply_csat_dip()
 
     def answers(self, meta: pd.DataFrame) -> None:
         rng = self.rng("survey.answers")
@@ -1179,6 +1196,30 @@ class _Generator:
         nps = np.where(hit, np.clip(np.rint(nps - points), 0, 10), nps)
         ces = np.where(hit, np.clip(np.rint(ces - points / 1.5), 1, 7), ces)
         return nps, ces
+
+    def _apply_csat_dip(self) -> None:
+        """The planted dip in a programme without NPS: CSAT answers at the dip's touchpoint submitted in its
+        last N days also lose ``points / 2.5`` (1-5), rounded and clipped to the scale. (With NPS asked the
+        dip stays NPS and CES only, so the dipped worlds of earlier versions are unchanged.)"""
+        assert self.nps_dip is not None
+        touchpoint, n_days, points = self.nps_dip
+        q = self.questions
+        at_touchpoint = q["survey_id"].map(SURVEY_TOUCHPOINTS) == touchpoint
+        csat_q = q.loc[(q["metric"] == "csat") & at_touchpoint, "question_id"]
+        ans = self.tables["survey.answers"]
+        dip_from = _epoch(self.end_date - timedelta(days=n_days - 1))
+        hit = ans["question_id"].isin(csat_q) & (ans["_t"] >= dip_from)
+        ans.loc[hit, "answer_numeric"] = np.clip(np.rint(ans.loc[hit, "answer_numeric"] - points / 2.5), 1, 5)
+
+    def _follow_up_answers(self, ans: pd.DataFrame) -> pd.Series:
+        """Which answers the CX team calls back about (FOLLOW_UP_MAX_SCORE): NPS detractors when the
+        programme asks NPS, else the dissatisfied CSAT and difficult CES answers it asks."""
+        followed = ["nps"] if "nps" in self.survey_metrics else list(self.survey_metrics)
+        hit = pd.Series(False, index=ans.index)
+        for metric in followed:
+            questions = self.questions.loc[self.questions["metric"] == metric, "question_id"]
+            hit |= ans["question_id"].isin(questions) & (ans["answer_numeric"] <= FOLLOW_UP_MAX_SCORE[metric])
+        return hit
 
     def _verbatims(self, rng, language, nps, late, cases) -> np.ndarray:
         n = len(language)
@@ -1262,10 +1303,9 @@ class _Generator:
                 }
             )
         )
-        # closed loop: most detractors get a follow-up call within days
+        # closed loop: most detractors (or dissatisfied answers, without NPS) get a follow-up call within days
         ans = self.tables["survey.answers"]
-        nps_q = self.questions.loc[self.questions["metric"] == "nps", "question_id"]
-        det = ans[ans["question_id"].isin(nps_q) & (ans["answer_numeric"] <= 6)]
+        det = ans[self._follow_up_answers(ans)]
         det = self.meta.set_index("response_id").loc[det["response_id"].unique()]
         det = det[pd.notna(crm[det["person"].to_numpy()])]
         fu = rng.random(len(det)) < 0.6
@@ -1658,19 +1698,29 @@ def _write_table(df: pd.DataFrame, table: contract.Table, path: Path, dialect: s
     return table_out.num_rows
 
 
-def _sparse_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """What a small shop's one-off backfill holds: no web events, no cases (nor the CRM contacts about
-    cases), CSAT and comments only, and the current version of each re-exported record (one load cannot
-    hold two versions of a key). Planted bad rows stay wherever their table, question and case do."""
-    out = {k: df for k, df in tables.items() if k not in SPARSE_ABSENT_TABLES}
+def _keep_question_metrics(
+    tables: dict[str, pd.DataFrame], metrics: frozenset[str]
+) -> dict[str, pd.DataFrame]:
+    """The survey tables with only the questions whose metric is in ``metrics``, and only their answers
+    (an answer without a question_id, a planted bad row, stays). Other tables are passed through."""
+    out = dict(tables)
     questions = out["survey.questions"]
-    questions = questions[questions["metric"].isin(SPARSE_METRICS)]
+    questions = questions[questions["metric"].isin(metrics)]
     out["survey.questions"] = questions.reset_index(drop=True)
     kept = set(questions["question_id"].dropna())
     answers = out["survey.answers"]
     out["survey.answers"] = answers[
         answers["question_id"].isna() | answers["question_id"].isin(kept)
     ].reset_index(drop=True)
+    return out
+
+
+def _sparse_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What a small shop's one-off backfill holds: no web events, no cases (nor the CRM contacts about
+    cases), CSAT and comments only, and the current version of each re-exported record (one load cannot
+    hold two versions of a key). Planted bad rows stay wherever their table, question and case do."""
+    out = {k: df for k, df in tables.items() if k not in SPARSE_ABSENT_TABLES}
+    out = _keep_question_metrics(out, SPARSE_METRICS)
     # without a case module the CRM logs no contacts about cases; its other interactions stay
     interactions = out["crm.interactions"]
     out["crm.interactions"] = interactions[interactions["case_id"].isna()].reset_index(drop=True)
@@ -1719,12 +1769,52 @@ def _dialect_notes(dialect: str) -> list[str]:
     return notes.get(dialect, [])
 
 
-def _check_dip(nps_dip: tuple[str, int, float], days: int) -> None:
+def check_survey_metrics(survey_metrics: Iterable[str] | str | None, dialect: str) -> tuple[str, ...]:
+    """``survey_metrics`` checked and in canonical order (None: every metric); a ValueError names what is
+    wrong. The CLI checks --survey-metrics with it before generating."""
+    if survey_metrics is None:
+        return SURVEY_METRICS
+    if isinstance(survey_metrics, str):
+        survey_metrics = [survey_metrics]
+    asked = [str(m).strip().lower() for m in survey_metrics]
+    unknown = sorted(set(asked) - set(SURVEY_METRICS))
+    if unknown:
+        raise ValueError(
+            f"unknown survey metric(s) {', '.join(map(repr, unknown))}: "
+            f"choose from {', '.join(SURVEY_METRICS)}"
+        )
+    if not asked:
+        raise ValueError(f"--survey-metrics needs at least one of {', '.join(SURVEY_METRICS)}")
+    metrics = tuple(m for m in SURVEY_METRICS if m in asked)
+    if dialect == "sparse" and not set(metrics) & SPARSE_METRICS:
+        raise ValueError(
+            f"the sparse dialect writes only {', '.join(sorted(SPARSE_METRICS - UNRATED_METRICS))}: "
+            f"survey metrics {', '.join(metrics)} would leave no rating question"
+        )
+    return metrics
+
+
+def _dipped_metrics(survey_metrics: tuple[str, ...]) -> set[str]:
+    """The metrics the planted dip lowers: NPS and CES, and CSAT in a programme without NPS."""
+    return set(survey_metrics) & ({"nps", "ces"} if "nps" in survey_metrics else {"csat", "ces"})
+
+
+def _check_dip(
+    nps_dip: tuple[str, int, float], days: int, survey_metrics: tuple[str, ...] = SURVEY_METRICS
+) -> None:
     touchpoint, n_days, points = nps_dip
     surveyed = sorted(set(SURVEY_TOUCHPOINTS.values()))
     if touchpoint not in surveyed:
         raise ValueError(
             f"--nps-dip touchpoint {touchpoint!r} has no survey: choose one of {', '.join(surveyed)}"
+        )
+    dipped = _dipped_metrics(survey_metrics)
+    asked = {metric for _, _, _, tp, qs in SURVEYS if tp == touchpoint for metric, *_ in qs}
+    if not asked & dipped:
+        able = sorted({tp for _, _, _, tp, qs in SURVEYS for metric, *_ in qs if metric in dipped})
+        raise ValueError(
+            f"--nps-dip touchpoint {touchpoint!r} asks none of the metrics the dip lowers in this programme "
+            f"({', '.join(sorted(dipped))}): choose one of {', '.join(able)}"
         )
     if not 1 <= n_days <= days:
         raise ValueError(f"--nps-dip days must be between 1 and the {days} days generated, got {n_days}")
@@ -1741,14 +1831,22 @@ def generate(
     end_date: date = DEFAULT_END_DATE,
     nps_dip: tuple[str, int, float] | None = None,
     dialect: str = DEFAULT_DIALECT,
+    survey_metrics: Iterable[str] | None = None,
     knobs: Knobs = Knobs(),
 ) -> GenerationResult:
     """Generate the landing zone under ``out``; returns row counts and the bad-row manifest.
 
     ``nps_dip`` plants a known experience dip for alert tests: ``(touchpoint_id, last_n_days, points)``
     lowers the NPS answers (by ``points``) and CES answers (by ``points / 1.5``) of surveys at that
-    touchpoint submitted in the last ``last_n_days`` days of the window. None (the default) leaves the
-    data exactly as without the option.
+    touchpoint submitted in the last ``last_n_days`` days of the window; in a programme without NPS it
+    lowers the CSAT answers too (by ``points / 2.5``), so a CSAT-only world can show the dip. None (the
+    default) leaves the data exactly as without the option.
+
+    ``survey_metrics`` (a subset of :data:`SURVEY_METRICS`; None, the default, is all of them) is the survey
+    programme: which rating questions the surveys ask. The world is the same; the questions of the other
+    metrics and their answers are not written (comment and 'other' questions are always asked), and
+    without NPS the CX team follows up the dissatisfied CSAT and difficult CES answers instead of NPS
+    detractors. The default writes exactly what a generation without the option wrote.
 
     ``dialect`` (one of :data:`DIALECTS`) is how the world is written, never what it is: for one seed every
     dialect holds the same people, orders and answers. ``iso`` (the default) is the generator's own format;
@@ -1765,12 +1863,13 @@ def generate(
     days = days or SCALES[scale]["days"]
     if days < 30:
         raise ValueError(f"--days must be at least 30 (got {days}): surveys and orders need a history")
+    metrics = check_survey_metrics(survey_metrics, dialect)
     if nps_dip is not None:
-        _check_dip(nps_dip, days)
+        _check_dip(nps_dip, days, metrics)
     knobs.check()
     tables = contract.tables()  # read (and checked) before minutes of simulation, not after
     started = time.perf_counter()
-    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip, knobs=knobs)
+    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip, survey_metrics=metrics, knobs=knobs)
     steps = [
         ("persons", g.persons),
         ("crm.customers", g.crm_customers),
@@ -1788,6 +1887,8 @@ def generate(
         t = time.perf_counter()
         step()
         log.info("[%d/%d] simulated %-20s %.1fs", i, len(steps), name, time.perf_counter() - t)
+    if metrics != SURVEY_METRICS:  # before corrupt(): the bad rows are copies of what is written
+        g.tables = _keep_question_metrics(g.tables, frozenset(metrics) | UNRATED_METRICS)
     manifest = g.corrupt(bad_rate)
     frames = _sparse_frames(g.tables) if dialect == "sparse" else g.tables
     out = Path(out)
@@ -1831,6 +1932,8 @@ def generate(
                 "dialect": dialect,
                 "dialect_notes": _dialect_notes(dialect),
                 "source_timezones": result.source_timezones,
+                # the rating metrics written (the sparse dialect writes CSAT only)
+                "survey_metrics": [m for m in metrics if dialect != "sparse" or m in SPARSE_METRICS],
                 "rows": result.rows,
                 "bad_rows": manifest,
                 "seconds": round(result.seconds, 2),

@@ -155,6 +155,20 @@
     ) }}
 {%- endmacro %}
 
+{#-
+    A token in the form the lexicon is written in for its language: Portuguese is matched without
+    accents (the LeIA lexicon behind it is written without them, and exports mix "péssimo" and
+    "pessimo"), every other language as the tokeniser wrote it. The letter pairs are those of
+    insight_engine/lexicon.py (ACCENTED / UNACCENTED); translate() is the same on DuckDB and Spark.
+-#}
+{% macro lexicon_form(token, language_code) -%}
+    case
+        when {{ language_code }} = 'pt'
+            then translate({{ token }}, 'áàâãäéèêëíìîïóòôõöúùûüç', 'aaaaaeeeeiiiiooooouuuuc')
+        else {{ token }}
+    end
+{%- endmacro %}
+
 {#- negative | neutral | positive: thresholds are vars; a comment without sentiment terms scores 0. -#}
 {% macro sentiment_label(score) -%}
     case

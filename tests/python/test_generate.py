@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -383,3 +384,139 @@ def test_cli_generates_a_dialect(tmp_path):
     assert _manifest(out)["dialect"] == "naive"
     res = CliRunner().invoke(main, ["generate", "--dialect", "excel", "--out", str(out)])
     assert res.exit_code == 2 and "excel" in res.output
+
+
+# ------------------------------------------------------------------ survey programmes (--survey-metrics)
+PROGRAMME_SEED, PROGRAMME_DAYS = 5, 45
+
+
+@pytest.fixture(scope="module")
+def programmes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One world asked by three programmes: every metric, CSAT only and CES only (2% bad rows)."""
+    base = tmp_path_factory.mktemp("programmes")
+    out = {}
+    for name, metrics in {"all": None, "csat": ("csat",), "ces": ["ces"]}.items():
+        out[name] = base / name
+        generate(
+            out[name],
+            scale="xs",
+            seed=PROGRAMME_SEED,
+            days=PROGRAMME_DAYS,
+            bad_rate=DIALECT_BAD_RATE,
+            survey_metrics=metrics,
+        )
+    return out
+
+
+def _clean_answers(root: Path) -> pd.DataFrame:
+    """The answers with their question's metric, without the planted bad rows (copies of good rows with
+    a null question, an orphan response, a score off the scale, or exact duplicates)."""
+    answers = _parquet(root, "survey.answers").to_pandas().drop(columns="_loaded_at")
+    questions = _parquet(root, "survey.questions").to_pandas()[["question_id", "metric"]].drop_duplicates()
+    answers = answers.merge(questions.dropna(), on="question_id").drop_duplicates()
+    planted = answers["response_id"].str.startswith("ORPHAN") | ~answers["answer_numeric"].between(0, 10)
+    return answers[~planted]
+
+
+@pytest.mark.parametrize("metric", ["csat", "ces"])
+def test_a_one_metric_programme_asks_only_that_rating_question(programmes, metric):
+    root, m = programmes[metric], _manifest(programmes[metric])
+    assert m["survey_metrics"] == [metric]
+    questions = _parquet(root, "survey.questions").to_pandas()
+    assert set(questions["metric"]) == {metric, "other", "open_text"}
+    # the comment and 'other' questions are asked as in the full programme, under the same ids (the
+    # planted bad rows differ: they are copies of what is written)
+    full = _parquet(programmes["all"], "survey.questions").to_pandas()
+    kept = full[full["metric"].isin({metric, "other", "open_text"})]
+
+    def clean(df: pd.DataFrame) -> pd.DataFrame:
+        return (
+            df.dropna(subset=["question_id"]).drop_duplicates().sort_values("question_id", ignore_index=True)
+        )
+
+    pd.testing.assert_frame_equal(clean(questions), clean(kept))
+    answered = set(_parquet(root, "survey.answers").column("question_id").drop_null().to_pylist())
+    assert answered <= set(questions["question_id"])
+    # the same world: the same responses, and the metric's answers are the full programme's
+    assert _digest_one(root, "survey.responses") == _digest_one(programmes["all"], "survey.responses")
+    cols = ["response_id", "question_id", "answer_numeric"]
+    mine = _clean_answers(root)
+    theirs = _clean_answers(programmes["all"])
+    pick = theirs[theirs["metric"] == metric][cols].sort_values(cols).reset_index(drop=True)
+    assert mine[mine["metric"] == metric][cols].sort_values(cols).reset_index(drop=True).equals(pick)
+    assert sum(m["bad_rows"]["survey.answers"].values()) > 0
+
+
+def _digest_one(root: Path, key: str) -> str:
+    rows = _parquet(root, key).drop(["_loaded_at"]).to_pandas().sort_values("response_id")
+    return hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()
+
+
+def test_a_programme_without_nps_follows_up_its_dissatisfied_answers(programmes):
+    """Without NPS the CX team calls back dissatisfied CSAT answers: follow-ups still happen."""
+    for name in ("all", "csat", "ces"):
+        it = _parquet(programmes[name], "crm.interactions").to_pandas()
+        assert (it["purpose"] == "follow_up").sum() > 0, name
+
+
+def test_the_default_programme_is_every_metric(programmes):
+    assert _manifest(programmes["all"])["survey_metrics"] == list(gen.SURVEY_METRICS)
+    questions = _parquet(programmes["all"], "survey.questions").to_pandas()
+    assert set(questions["metric"]) == {*gen.SURVEY_METRICS, "other", "open_text"}
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        (("csat", "cssat"), "unknown survey metric(s) 'cssat'"),
+        ((), "needs at least one of nps, csat, ces"),
+        (("open_text",), "unknown survey metric(s) 'open_text'"),
+    ],
+)
+def test_survey_metrics_are_checked(tmp_path, metrics, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        generate(tmp_path / "raw", survey_metrics=metrics)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_a_dip_must_hit_a_metric_the_programme_asks(tmp_path):
+    with pytest.raises(ValueError, match="asks none of the metrics the dip lowers"):
+        generate(tmp_path / "raw", survey_metrics=("ces",), nps_dip=("TP-DELIVERY", 10, 4.0))
+
+
+def test_without_nps_the_dip_lowers_csat(tmp_path):
+    """The planted dip lowers CSAT only in a programme without NPS (with NPS it is NPS and CES, as before)."""
+    dip = ("TP-DELIVERY", 20, 4.0)
+    csat = {}
+    for name, metrics in {"plain": ("csat",), "dipped": ("csat",), "with_nps": None}.items():
+        root = tmp_path / name
+        generate(
+            root,
+            scale="xs",
+            seed=PROGRAMME_SEED,
+            days=PROGRAMME_DAYS,
+            survey_metrics=metrics,
+            nps_dip=None if name == "plain" else dip,
+        )
+        answers = _clean_answers(root)
+        answers = answers[
+            (answers["metric"] == "csat") & answers["question_id"].str.startswith("SRV-DELIVERY")
+        ]
+        csat[name] = answers.set_index("response_id")["answer_numeric"]
+    assert _manifest(tmp_path / "dipped")["nps_dip"] == list(dip)
+    lowered = csat["dipped"] < csat["plain"]
+    assert lowered.sum() > 0
+    assert (csat["dipped"] <= csat["plain"]).all()
+    assert ((csat["plain"] - csat["dipped"])[lowered] <= 2).all()  # 4 / 2.5 = 1.6, rounded
+    assert csat["with_nps"].sort_index().equals(csat["plain"].sort_index())
+
+
+def test_cli_generates_a_programme(tmp_path):
+    out = tmp_path / "raw"
+    res = CliRunner().invoke(
+        main, ["generate", "--days", "30", "--survey-metrics", "csat, ces", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert _manifest(out)["survey_metrics"] == ["csat", "ces"]
+    res = CliRunner().invoke(main, ["generate", "--survey-metrics", "nps,effort", "--out", str(out)])
+    assert res.exit_code == 2 and "unknown survey metric(s) 'effort'" in res.output

@@ -27,6 +27,14 @@ fct_support_cases as (
 
 ),
 
+-- refunds carry their own time (fct_orders only sums them): a refund is a driver only if it
+-- happened before the answer
+stg_commerce__refunds as (
+
+    select * from {{ ref('stg_commerce__refunds') }}
+
+),
+
 dim_customers as (
 
     select * from {{ ref('dim_customers') }}
@@ -95,6 +103,12 @@ response_orders as (
         fct_orders.gross_margin_amount,
         fct_orders.is_cancelled,
         fct_orders.ordered_at,
+        fct_orders.customer_order_number,
+        -- the delay as the customer knew it when answering: only a delivery made before the answer
+        case
+            when fct_orders.delivered_at <= responses.submitted_at
+                then fct_orders.delivery_delay_hours
+        end as delivery_delay_hours_at_answer,
         fct_orders.ordered_at > responses.submitted_at as is_after_answer,
         fct_orders.ordered_at > responses.prior_year_start_at
         and fct_orders.ordered_at <= responses.submitted_at as is_in_prior_year,
@@ -155,6 +169,9 @@ reference_orders as (
         response_id,
         order_id as reference_order_id,
         order_channel,
+        gross_amount as reference_order_gross_amount,
+        delivery_delay_hours_at_answer,
+        customer_order_number = 1 as is_first_order,
         case
             when gross_amount > 0 then 100.0 * cast(discount_amount as double) / gross_amount
         end as discount_share_pct
@@ -165,6 +182,8 @@ reference_orders as (
             order_channel,
             gross_amount,
             discount_amount,
+            delivery_delay_hours_at_answer,
+            customer_order_number,
             row_number() over (
                 partition by response_id
                 order by
@@ -202,6 +221,23 @@ case_outcomes as (
             responses.customer_key = fct_support_cases.customer_key
             and responses.lookback_start_at < fct_support_cases.opened_at
             and responses.window_end_at >= fct_support_cases.opened_at
+    group by responses.response_id
+
+),
+
+-- refunds of the respondent's orders in the 90 days up to the answer
+refund_outcomes as (
+
+    select
+        responses.response_id,
+        count(*) as n_refunds_lookback
+    from responses
+    inner join fct_orders on responses.customer_key = fct_orders.customer_key
+    inner join stg_commerce__refunds
+        on
+            fct_orders.order_id = stg_commerce__refunds.order_id
+            and responses.lookback_start_at < stg_commerce__refunds.refunded_at
+            and responses.submitted_at >= stg_commerce__refunds.refunded_at
     group by responses.response_id
 
 ),
@@ -259,6 +295,13 @@ joined as (
         reference_orders.reference_order_id,
         reference_orders.order_channel,
         reference_orders.discount_share_pct,
+        reference_orders.reference_order_gross_amount,
+        reference_orders.delivery_delay_hours_at_answer,
+        reference_orders.is_first_order,
+        case
+            when reference_orders.reference_order_id is not null
+                then coalesce(refund_outcomes.n_refunds_lookback, 0)
+        end as n_refunds_before_90d,
         {{ count_if_measured('case_outcomes.n_cases_lookback', 'fct_support_cases') }}
             as n_cases_before_90d,
         case_outcomes.mean_resolution_hours_lookback as mean_resolution_hours_before,
@@ -291,6 +334,7 @@ joined as (
     left join reference_orders on responses.response_id = reference_orders.response_id
     left join case_outcomes on responses.response_id = case_outcomes.response_id
     left join referral_outcomes on responses.response_id = referral_outcomes.response_id
+    left join refund_outcomes on responses.response_id = refund_outcomes.response_id
 
 ),
 
@@ -316,6 +360,10 @@ final as (
         csat_score,
         ces_score,
         cast(discount_share_pct as double) as discount_share_pct,
+        cast(reference_order_gross_amount as decimal(18, 2)) as reference_order_gross_amount,
+        cast(delivery_delay_hours_at_answer as double) as delivery_delay_hours_at_answer,
+        is_first_order,
+        cast(n_refunds_before_90d as bigint) as n_refunds_before_90d,
         cast(n_cases_before_90d as bigint) as n_cases_before_90d,
         -- non-cancelled orders in the 12 months up to the answer: the buying frequency drivers are
         -- adjusted for (rox_drivers), and the base of retention

@@ -37,9 +37,20 @@ lexicon as (
 
 ),
 
+-- negators in the lexicon's form too: the hand-written seed has "não" and "nao"
 negators as (
 
-    select * from {{ ref('sentiment_negators') }}
+    select
+        language_code,
+        {{ lexicon_form('term', 'language_code') }} as term,
+        scope
+    from {{ ref('sentiment_negators') }}
+
+),
+
+intensifiers as (
+
+    select * from {{ ref('sentiment_intensifiers') }}
 
 ),
 
@@ -84,6 +95,21 @@ exploded_tokens as (
 
 ),
 
+-- tokens in the lexicon's form for their language (Portuguese without accents: macro lexicon_form)
+lexicon_form_tokens as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        clause_position,
+        token_position,
+        {{ lexicon_form('token', 'language_code') }} as token
+    from exploded_tokens
+    where token <> ''
+
+),
+
 tokens as (
 
     select
@@ -96,8 +122,7 @@ tokens as (
         lead(token) over (
             partition by response_id, question_id, clause_position order by token_position
         ) as next_token
-    from exploded_tokens
-    where token <> ''
+    from lexicon_form_tokens
 
 ),
 
@@ -230,7 +255,52 @@ negated as (
 
 ),
 
-final as (
+intensifier_tokens as (
+
+    select
+        tokens.response_id,
+        tokens.question_id,
+        tokens.clause_position,
+        tokens.token_position,
+        intensifiers.multiplier
+    from tokens
+    inner join intensifiers
+        on
+            tokens.token = intensifiers.term
+            and tokens.language_code = intensifiers.language_code
+    left join two_word_matches
+        on
+            tokens.response_id = two_word_matches.response_id
+            and tokens.question_id = two_word_matches.question_id
+            and tokens.clause_position = two_word_matches.clause_position
+            and tokens.token_position
+            between two_word_matches.start_position and two_word_matches.end_position
+    where two_word_matches.response_id is null
+
+),
+
+-- an intensifier right before a sentiment term scales its weight ("very good", "muito ruim")
+intensified as (
+
+    select
+        matches.response_id,
+        matches.question_id,
+        matches.clause_position,
+        matches.start_position,
+        intensifier_tokens.multiplier
+    from matches
+    inner join intensifier_tokens
+        on
+            matches.response_id = intensifier_tokens.response_id
+            and matches.question_id = intensifier_tokens.question_id
+            and matches.clause_position = intensifier_tokens.clause_position
+            and intensifier_tokens.token_position = matches.start_position - 1
+    where matches.sentiment_weight is not null and not matches.is_universal_term
+
+),
+
+-- the weight after negation (sign flipped) and intensification (times the multiplier)
+adjusted as (
 
     select
         matches.response_id,
@@ -238,15 +308,16 @@ final as (
         matches.language_code,
         matches.term,
         matches.theme,
-        cast(matches.clause_position as integer) as clause_position,
-        cast(matches.start_position as integer) as token_position,
-        cast(matches.end_position - matches.start_position + 1 as integer) as n_term_tokens,
+        matches.clause_position,
+        matches.start_position,
+        matches.end_position,
         matches.sentiment_weight as lexicon_weight,
+        negated.start_position is not null as is_negated,
+        coalesce(intensified.multiplier, 1.0) as intensity_multiplier,
         case
             when negated.start_position is not null then -1 * matches.sentiment_weight
             else matches.sentiment_weight
-        end as sentiment_weight,
-        negated.start_position is not null as is_negated
+        end * coalesce(intensified.multiplier, 1.0) as adjusted_weight
     from matches
     left join negated
         on
@@ -254,6 +325,36 @@ final as (
             and matches.question_id = negated.question_id
             and matches.clause_position = negated.clause_position
             and matches.start_position = negated.start_position
+    left join intensified
+        on
+            matches.response_id = intensified.response_id
+            and matches.question_id = intensified.question_id
+            and matches.clause_position = intensified.clause_position
+            and matches.start_position = intensified.start_position
+
+),
+
+final as (
+
+    select
+        response_id,
+        question_id,
+        language_code,
+        term,
+        theme,
+        cast(clause_position as integer) as clause_position,
+        cast(start_position as integer) as token_position,
+        cast(end_position - start_position + 1 as integer) as n_term_tokens,
+        lexicon_weight,
+        -- kept within -1..1; a theme-only term (null weight) stays null
+        case
+            when adjusted_weight > 1.0 then 1.0
+            when adjusted_weight < -1.0 then -1.0
+            else adjusted_weight
+        end as sentiment_weight,
+        is_negated,
+        cast(intensity_multiplier as double) as intensity_multiplier
+    from adjusted
 
 )
 

@@ -85,9 +85,13 @@ final as (
         ) as themes,
         {{ sentiment_label('scored.sentiment_score') }} as sentiment_label,
         responses.nps_group,
+        responses.csat_band,
+        responses.ces_band,
         cast(scored.n_sentiment_terms as integer) as n_sentiment_terms,
         cast(scored.sentiment_score as double) as sentiment_score,
         responses.nps_score,
+        responses.csat_score,
+        responses.ces_score,
         {% for theme in verbatim_themes() -%}
             scored.mentions_{{ theme }},
         {% endfor -%}

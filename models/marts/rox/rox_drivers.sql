@@ -54,8 +54,44 @@ observations as (
         mean_resolution_hours_before,
         net_revenue_12m_amount,
         had_late_delivery,
+        n_refunds_before_90d,
+        is_first_order,
+        -- the delay of the answered order as the customer knew it (delivered before the answer)
+        case
+            when delivery_delay_hours_at_answer is null then null
+            when delivery_delay_hours_at_answer <= 0 then 'on_time'
+            when delivery_delay_hours_at_answer <= 24 then 'late_up_to_1d'
+            when delivery_delay_hours_at_answer <= 72 then 'late_1_to_3d'
+            else 'late_over_3d'
+        end as delivery_delay_band,
+        -- quartile of the answered order's gross amount among answered orders (reporting currency)
+        case
+            when reference_order_gross_amount is not null
+                then 'q' || cast(
+                        ntile(4) over (
+                            partition by reference_order_gross_amount is null
+                            order by reference_order_gross_amount, response_id
+                        ) as {{ dbt.type_string() }}
+                    )
+        end as order_value_band,
         is_window_complete
     from int_survey_responses_outcomes
+
+),
+
+delivery_delay_bands as (
+
+    select distinct delivery_delay_band as driver_level
+    from observations
+    where delivery_delay_band is not null
+
+),
+
+order_value_bands as (
+
+    select distinct order_value_band as driver_level
+    from observations
+    where order_value_band is not null
 
 ),
 
@@ -200,6 +236,69 @@ driver_values as (
     from observations
     cross join devices
     where observations.device is not null
+
+    union all
+
+    select
+        observations.response_id,
+        'delivery_delay_band' as driver,
+        'categorical' as driver_type,
+        delivery_delay_bands.driver_level,
+        'delivery_delay_band = driver_level (1 = yes)' as driver_value_measure,
+        case
+            when
+                observations.delivery_delay_band = delivery_delay_bands.driver_level
+                then 1.0
+            else 0.0
+        end
+            as driver_value,
+        observations.delivery_delay_band = delivery_delay_bands.driver_level as is_present
+    from observations
+    cross join delivery_delay_bands
+    where observations.delivery_delay_band is not null
+
+    union all
+
+    select
+        observations.response_id,
+        'order_value_band' as driver,
+        'categorical' as driver_type,
+        order_value_bands.driver_level,
+        'order value quartile = driver_level (q1 lowest, 1 = yes)' as driver_value_measure,
+        case
+            when observations.order_value_band = order_value_bands.driver_level then 1.0 else 0.0
+        end
+            as driver_value,
+        observations.order_value_band = order_value_bands.driver_level as is_present
+    from observations
+    cross join order_value_bands
+    where observations.order_value_band is not null
+
+    union all
+
+    select
+        response_id,
+        'refund_count_before_90d' as driver,
+        'numeric' as driver_type,
+        'any_refund' as driver_level,
+        'n_refunds_before_90d' as driver_value_measure,
+        cast(n_refunds_before_90d as double) as driver_value,
+        n_refunds_before_90d > 0 as is_present
+    from observations
+    where n_refunds_before_90d is not null
+
+    union all
+
+    select
+        response_id,
+        'first_order' as driver,
+        'binary' as driver_type,
+        'first' as driver_level,
+        'is_first_order (1 = the customer''s first order)' as driver_value_measure,
+        case when is_first_order then 1.0 else 0.0 end as driver_value,
+        is_first_order as is_present
+    from observations
+    where is_first_order is not null
 
     union all
 

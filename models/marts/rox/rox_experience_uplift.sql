@@ -200,13 +200,31 @@ groups as (
 
 ),
 
+-- the metrics the survey programme asks: those with at least one banded answer in the data
+-- (a CSAT-only programme gets no NPS or CES rows; an asked metric without units gets n_* = 0)
+asked as (
+
+    select
+        count(nps_group) as n_nps,
+        count(csat_band) as n_csat,
+        count(ces_band) as n_ces
+    from responses
+
+),
+
 metrics as (
 
     select 'nps' as experience_metric
+    from asked
+    where n_nps > 0
     union all
     select 'csat' as experience_metric
+    from asked
+    where n_csat > 0
     union all
     select 'ces' as experience_metric
+    from asked
+    where n_ces > 0
 
 ),
 
@@ -220,7 +238,7 @@ outcomes as (
 
 ),
 
--- every metric x outcome, with or without eligible answers (an empty cell says why in n_* = 0)
+-- every asked metric x outcome, with or without eligible answers (n_* = 0 says why a cell is empty)
 grid as (
 
     select
