@@ -197,19 +197,12 @@ matches as (
 
 ),
 
-negator_tokens as (
+-- tokens outside any matched two-word term: a negator or intensifier inside an idiom ("not bad") is
+-- part of the idiom, not a modifier
+free_tokens as (
 
-    select
-        tokens.response_id,
-        tokens.question_id,
-        tokens.clause_position,
-        tokens.token_position,
-        negators.scope
+    select tokens.*
     from tokens
-    inner join negators
-        on
-            tokens.token = negators.term
-            and tokens.language_code = negators.language_code
     left join two_word_matches
         on
             tokens.response_id = two_word_matches.response_id
@@ -218,6 +211,22 @@ negator_tokens as (
             and tokens.token_position
             between two_word_matches.start_position and two_word_matches.end_position
     where two_word_matches.response_id is null
+
+),
+
+negator_tokens as (
+
+    select
+        free_tokens.response_id,
+        free_tokens.question_id,
+        free_tokens.clause_position,
+        free_tokens.token_position,
+        negators.scope
+    from free_tokens
+    inner join negators
+        on
+            free_tokens.token = negators.term
+            and free_tokens.language_code = negators.language_code
 
 ),
 
@@ -258,24 +267,16 @@ negated as (
 intensifier_tokens as (
 
     select
-        tokens.response_id,
-        tokens.question_id,
-        tokens.clause_position,
-        tokens.token_position,
+        free_tokens.response_id,
+        free_tokens.question_id,
+        free_tokens.clause_position,
+        free_tokens.token_position,
         intensifiers.multiplier
-    from tokens
+    from free_tokens
     inner join intensifiers
         on
-            tokens.token = intensifiers.term
-            and tokens.language_code = intensifiers.language_code
-    left join two_word_matches
-        on
-            tokens.response_id = two_word_matches.response_id
-            and tokens.question_id = two_word_matches.question_id
-            and tokens.clause_position = two_word_matches.clause_position
-            and tokens.token_position
-            between two_word_matches.start_position and two_word_matches.end_position
-    where two_word_matches.response_id is null
+            free_tokens.token = intensifiers.term
+            and free_tokens.language_code = intensifiers.language_code
 
 ),
 
