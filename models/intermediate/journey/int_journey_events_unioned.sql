@@ -24,6 +24,12 @@ orders as (
 
 ),
 
+channel_touchpoints as (
+
+    select * from {{ ref('order_channel_touchpoints') }}
+
+),
+
 cases as (
 
     select * from {{ ref('stg_crm__cases') }}
@@ -62,37 +68,42 @@ order_events as (
 
     select
         'order' as event_source,
-        order_id as source_id,
+        orders.order_id as source_id,
         'commerce' as identity_source_system,
-        shop_customer_id as identity_source_id,
+        orders.shop_customer_id as identity_source_id,
         'order_placed' as event_type,
-        case order_channel
-            when 'store' then 'TP-STORE'
-            when 'marketplace' then 'TP-MARKETPLACE'
-            else 'TP-CHECKOUT'
-        end as touchpoint_id,
-        order_channel as channel,
+        -- the purchase touchpoint of the channel (order_channel_touchpoints seed); none for a channel
+        -- the seed does not know (the event keeps its purchase stage)
+        channel_touchpoints.touchpoint_id,
+        orders.order_channel as channel,
         'purchase' as fallback_journey_stage,
-        ordered_at as occurred_at
+        orders.ordered_at as occurred_at
     from orders
+    left join channel_touchpoints
+        on orders.order_channel = channel_touchpoints.order_channel
 
 ),
 
--- a store purchase is handed over at the till (delivered_at = ordered_at): no delivery touch
+-- a store purchase is handed over at the till (delivered_at = ordered_at): no delivery touch; an
+-- order of a channel the seed does not know is taken to travel with a carrier
 delivery_events as (
 
     select
         'delivery' as event_source,
-        order_id as source_id,
+        orders.order_id as source_id,
         'commerce' as identity_source_system,
-        shop_customer_id as identity_source_id,
+        orders.shop_customer_id as identity_source_id,
         'order_delivered' as event_type,
         'TP-DELIVERY' as touchpoint_id,
         'logistics' as channel,
         'delivery' as fallback_journey_stage,
-        delivered_at as occurred_at
+        orders.delivered_at as occurred_at
     from orders
-    where delivered_at is not null and order_channel <> 'store'
+    left join channel_touchpoints
+        on orders.order_channel = channel_touchpoints.order_channel
+    where
+        orders.delivered_at is not null
+        and coalesce(channel_touchpoints.is_carrier_delivered, true)
 
 ),
 

@@ -41,6 +41,12 @@ int_web_sessions_sessionised as (
 
 ),
 
+channel_touchpoints as (
+
+    select * from {{ ref('order_channel_touchpoints') }}
+
+),
+
 survey_metrics as (
 
     select
@@ -59,22 +65,22 @@ survey_metrics as (
 
 ),
 
--- the purchase touchpoint an order was placed at (web and app orders check out online)
+-- the purchase touchpoint an order was placed at and whether a carrier delivers it (store purchases
+-- are handed over at the till): the order_channel_touchpoints seed, as in fct_journey_events; a
+-- channel the seed does not know has no purchase touchpoint and is taken to travel with a carrier
 orders as (
 
     select
-        order_id,
-        order_channel,
-        is_cancelled,
-        is_late_delivery,
-        case
-            when order_channel in ('web', 'app') then 'TP-CHECKOUT'
-            when order_channel = 'store' then 'TP-STORE'
-            when order_channel = 'marketplace' then 'TP-MARKETPLACE'
-        end as purchase_touchpoint_id,
-        -- goods a carrier delivers: store purchases are handed over at the till
-        coalesce(order_channel, '') != 'store' and not is_cancelled as is_shipped
+        fct_orders.order_id,
+        fct_orders.order_channel,
+        fct_orders.is_cancelled,
+        fct_orders.is_late_delivery,
+        channel_touchpoints.touchpoint_id as purchase_touchpoint_id,
+        coalesce(channel_touchpoints.is_carrier_delivered, true) and not fct_orders.is_cancelled
+            as is_shipped
     from fct_orders
+    left join channel_touchpoints
+        on fct_orders.order_channel = channel_touchpoints.order_channel
 
 ),
 

@@ -2,9 +2,9 @@
 
 with
 
-source as (
+renamed as (
 
-    select * from {{ read_source('commerce', 'order_lines') }}
+    select * from {{ ref('base_commerce__order_lines_landed') }}
 
 ),
 
@@ -20,28 +20,6 @@ arrived_orders as (
     select distinct order_id
     from base_commerce__orders
     where order_id is not null
-
-),
-
-renamed as (
-
-    select
-        ----------  ids
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('order_line_id') }} as order_line_id,
-        {{ clean_text('product_id') }} as product_id,
-
-        ----------  numerics (order currency; a missing cost column reads as null)
-        quantity,
-        cast(unit_price as decimal(18, 2)) as unit_price_local_amount,
-        cast(unit_cost as decimal(18, 2)) as unit_cost_local_amount,
-
-        ----------  load metadata
-        _uncastable_columns,
-        _loaded_at,
-        load_date
-
-    from source
 
 ),
 

@@ -8,9 +8,9 @@
 
 with
 
-source as (
+renamed as (
 
-    select * from {{ read_source('survey', 'answers') }}
+    select * from {{ ref('base_survey__answers_landed') }}
 
 ),
 
@@ -32,28 +32,6 @@ questions as (
     from {{ ref('base_survey__questions') }}
     where question_id is not null
     group by 1
-
-),
-
-renamed as (
-
-    select
-        ----------  ids
-        {{ clean_text('response_id') }} as response_id,
-        {{ clean_text('question_id') }} as question_id,
-
-        ----------  strings (empty or blank verbatim -> null)
-        {{ clean_text('answer_text') }} as answer_text,
-
-        ----------  numerics
-        answer_numeric,
-
-        ----------  load metadata
-        _uncastable_columns,
-        _loaded_at,
-        load_date
-
-    from source
 
 ),
 

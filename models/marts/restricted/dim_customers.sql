@@ -1,4 +1,4 @@
-{{ config(schema='restricted', tags=['pii']) }}
+{{ config(tags=['pii']) }}
 
 
 {#-
