@@ -18,31 +18,6 @@
     {{ return(['checkout', 'delivery', 'price', 'product_quality', 'staff', 'support']) }}
 {%- endmacro %}
 
-{#- Replace every match of an RE2-syntax `pattern`; groups in `replacement` are written \1. -#}
-{% macro verbatim_regexp_replace(expression, pattern, replacement) -%}
-    {{ return(adapter.dispatch('verbatim_regexp_replace', 'insight_engine')(
-        expression, pattern, replacement
-    )) }}
-{%- endmacro %}
-
-{% macro default__verbatim_regexp_replace(expression, pattern, replacement) -%}
-    regexp_replace(
-        {{ expression }},
-        '{{ pattern | replace("'", "''") }}',
-        '{{ replacement | replace("'", "''") }}',
-        'g'
-    )
-{%- endmacro %}
-
-{#- Spark replaces every match; literals unescape backslashes; groups are $1 in Java. -#}
-{% macro spark__verbatim_regexp_replace(expression, pattern, replacement) -%}
-    regexp_replace(
-        {{ expression }},
-        '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}',
-        '{{ replacement | replace("\\1", "$1") | replace("'", "\\'") }}'
-    )
-{%- endmacro %}
-
 {#- Split text into an array of strings at every match of an RE2-syntax `pattern`. -#}
 {% macro split_to_array(expression, pattern) -%}
     {{ return(adapter.dispatch('split_to_array', 'insight_engine')(expression, pattern)) }}
@@ -111,8 +86,8 @@
 {% macro mask_pii(text) -%}
     {%- set email_pattern = "[\\pL\\pN._%+-]+@[\\pL\\pN-]+(\\.[\\pL\\pN-]+)+" -%}
     {%- set phone_pattern = "[+(]?\\p{Nd}([\\s().-]{0,2}\\p{Nd}){6,}" -%}
-    {{ verbatim_regexp_replace(
-        verbatim_regexp_replace(text, email_pattern, '[email]'),
+    {{ regexp_replace_all(
+        regexp_replace_all(text, email_pattern, '[email]'),
         phone_pattern,
         '[phone]'
     ) }}
@@ -131,7 +106,7 @@
     {%- set dropped = "['\u2019\u02BC\\x{FE0F}\\x{0307}\\x{064B}-\\x{065F}\\x{0670}]" -%}
     {%- set clause_ends = "[.,;:!?\\x{2026}\\x{060C}\\x{061B}\\x{061F}\\n\\r]+" -%}
     {{ split_to_array(
-        verbatim_regexp_replace(
+        regexp_replace_all(
             "lower(translate(" ~ text ~ ", 'يكى', 'یکی'))",
             dropped,
             ''
@@ -150,7 +125,7 @@
 {% macro verbatim_tokens(clause) -%}
     {%- set separators = "[\\s\\pZ\\pP\\p{Sm}\\p{Sc}\\p{Sk}]+" -%}
     {{ split_to_array(
-        verbatim_regexp_replace(clause, "(\\p{So})", ' \\1 '),
+        regexp_replace_all(clause, "(\\p{So})", ' \\1 '),
         separators
     ) }}
 {%- endmacro %}

@@ -1,16 +1,28 @@
 {#- Engine differences, one macro each, DuckDB and Spark side by side (adapter.dispatch). -#}
 
-{#- Replace every match of a regular expression (DuckDB needs the 'g' flag, Spark replaces all). -#}
+{#- Replace every match of an RE2-syntax `pattern` (the one regex-replace macro: staging, identity and
+    verbatims all use it). Write groups in `replacement` as \1; quotes and backslashes are escaped for
+    each engine. DuckDB needs the 'g' flag; Spark replaces every match, unescapes backslashes in string
+    literals and writes groups as $1 (Java). -#}
 {% macro regexp_replace_all(expression, pattern, replacement) -%}
     {{ return(adapter.dispatch('regexp_replace_all', 'insight_engine')(expression, pattern, replacement)) }}
 {%- endmacro %}
 
 {% macro default__regexp_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+    regexp_replace(
+        {{ expression }},
+        '{{ pattern | replace("'", "''") }}',
+        '{{ replacement | replace("'", "''") }}',
+        'g'
+    )
 {%- endmacro %}
 
 {% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace(
+        {{ expression }},
+        '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}',
+        '{{ replacement | replace("\\1", "$1") | replace("'", "\\'") }}'
+    )
 {%- endmacro %}
 
 {#- A deterministic text key from several columns (nulls kept distinct from empty strings). -#}

@@ -26,7 +26,7 @@ from insight_engine.dbt import run_dbt
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sentiment"
 SEEDS = "sentiment_lexicon sentiment_negators sentiment_intensifiers"
-MODELS = "int_verbatim_tokens_scored fct_feedback_verbatims"
+MODELS = "int_verbatim_tokens_scored int_verbatim_terms_summarised fct_feedback_verbatims"
 EN_NEUTRAL_BAND = 0.5  # |mean human rating| below this (of -4..4) is neutral
 PARSINLU_MIXED = 3  # ParsiNLU's label for a review both positive and negative
 

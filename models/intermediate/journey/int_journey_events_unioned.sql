@@ -72,8 +72,8 @@ order_events as (
         'commerce' as identity_source_system,
         orders.shop_customer_id as identity_source_id,
         'order_placed' as event_type,
-        -- the purchase touchpoint of the channel (order_channel_touchpoints seed); none for a channel
-        -- the seed does not know (the event keeps its purchase stage)
+        -- the purchase touchpoint of the channel (order_channel_touchpoints seed); none for a
+        -- channel the seed does not know (the event keeps its purchase stage)
         channel_touchpoints.touchpoint_id,
         orders.order_channel as channel,
         'purchase' as fallback_journey_stage,

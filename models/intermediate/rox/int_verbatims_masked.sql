@@ -42,7 +42,7 @@ open_answers as (
         questions.metric = 'open_text'
         and answers.answer_text is not null
         -- blank in any script (no-break and ideographic spaces too) is no comment
-        and {{ verbatim_regexp_replace('answers.answer_text', '[\\s\\pZ]+', '') }} <> ''
+        and {{ regexp_replace_all('answers.answer_text', '[\\s\\pZ]+', '') }} <> ''
 
 ),
 

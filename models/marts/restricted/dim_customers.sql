@@ -24,9 +24,9 @@ crm_customers as (
 
 ),
 
-profile_history as (
+profile_versions as (
 
-    select * from {{ ref('snp_crm__customers') }}
+    select * from {{ ref('int_crm_customer_versions_counted') }}
 
 ),
 
@@ -122,17 +122,6 @@ referrers as (
 
 ),
 
-versions as (
-
-    select
-        crm_customer_id,
-        count(*) as n_profile_versions,
-        max(case when dbt_valid_to is null then dbt_valid_from end) as profile_valid_from
-    from profile_history
-    group by crm_customer_id
-
-),
-
 final as (
 
     select
@@ -171,7 +160,7 @@ final as (
         on customers.customer_key = primary_records.customer_key
     left join referrers
         on primary_records.referred_by_crm_customer_id = referrers.crm_customer_id
-    left join versions
+    left join profile_versions as versions
         on primary_records.crm_customer_id = versions.crm_customer_id
 
 )

@@ -2,7 +2,8 @@
     One row per comment (a non-empty answer to an open-text question): the masked text with its
     language, the themes it mentions and its lexicon sentiment, next to the NPS answer and context of
     the same response. Sentiment score = mean of the matched sentiment terms' weights after negation
-    (int_verbatim_tokens_scored), 0 when the comment has none.
+    (int_verbatim_tokens_scored, summarised per comment by int_verbatim_terms_summarised), 0 when the
+    comment has none.
 -#}
 
 with
@@ -13,30 +14,15 @@ verbatims as (
 
 ),
 
-terms as (
+term_stats as (
 
-    select * from {{ ref('int_verbatim_tokens_scored') }}
+    select * from {{ ref('int_verbatim_terms_summarised') }}
 
 ),
 
 responses as (
 
     select * from {{ ref('fct_survey_responses') }}
-
-),
-
-term_stats as (
-
-    select
-        response_id,
-        question_id,
-        {% for theme in verbatim_themes() -%}
-            count(case when theme = '{{ theme }}' then 1 end) > 0 as mentions_{{ theme }},
-        {% endfor -%}
-        count(sentiment_weight) as n_sentiment_terms,
-        avg(sentiment_weight) as mean_sentiment_weight
-    from terms
-    group by response_id, question_id
 
 ),
 

@@ -40,12 +40,6 @@ profiles as (
 
 ),
 
-customers as (
-
-    select * from {{ ref('fct_customer') }}
-
-),
-
 stages as (
 
     select * from {{ ref('journey_stages') }}
@@ -56,8 +50,9 @@ as_of as (
 
     select
         (select as_of_dates.as_of_at from {{ ref('int_as_of_date') }} as as_of_dates) as as_of_at,
+        -- every customer_key (dim_customers has one row per customer, as fct_customer)
         count(*) as n_customers_total
-    from customers
+    from profiles
 
 ),
 
