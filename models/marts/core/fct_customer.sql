@@ -119,7 +119,10 @@ survey_stats as (
         count(*) as n_survey_responses,
         avg(csat_score) as mean_csat_score,
         avg(ces_score) as mean_ces_score,
-        count(*) filter (where has_comment) as n_comments
+        count(*) filter (where has_comment) as n_comments,
+        count(*) filter (
+            where {{ is_attitudinal_response('nps_score', 'csat_score', 'ces_score') }}
+        ) as n_scored_responses
     from responses
     where customer_key is not null
     group by customer_key
@@ -215,6 +218,7 @@ joined as (
         survey_stats.mean_csat_score,
         survey_stats.mean_ces_score,
         coalesce(survey_stats.n_comments, 0) as n_comments,
+        coalesce(survey_stats.n_scored_responses, 0) as n_scored_responses,
         coalesce(invitation_stats.n_invitations_delivered, 0) as n_invitations_delivered,
         coalesce(invitation_stats.n_invitations_answered, 0) as n_invitations_answered,
         {{ count_if_measured('case_stats.n_cases', 'cases') }} as n_cases,
@@ -295,7 +299,8 @@ final as (
             case when n_web_sessions > 0 then 'behavioural' end,
             case when n_orders > 0 then 'transactional' end,
             case when n_cases > 0 then 'service' end,
-            case when n_survey_responses > 0 then 'attitudinal' end,
+            -- the data-type taxonomy (macros/metrics/data_types.sql): attitudinal = a scored answer
+            case when n_scored_responses > 0 then 'attitudinal' end,
             case when n_comments > 0 then 'emotional' end,
             case when has_crm_profile then 'contextual' end
         ) as data_types_present,
@@ -340,7 +345,7 @@ final as (
         cast(n_web_sessions > 0 as integer)
         + cast(n_orders > 0 as integer)
         + cast(n_cases > 0 as integer)
-        + cast(n_survey_responses > 0 as integer)
+        + cast(n_scored_responses > 0 as integer)
         + cast(n_comments > 0 as integer)
         + cast(has_crm_profile as integer) as n_data_types,
         churn_status = 'churned' as is_churned,

@@ -7,12 +7,11 @@
     cases and CRM interactions, all at the stage fct_journey_events gives them; attitudinal = survey
     responses with a valid NPS, CSAT or CES score and emotional = comments (fct_feedback_verbatims),
     both at the stage of the survey's touchpoint; contextual = CRM profiles (dim_customers, non-PII
-    columns only), at the awareness stage.
+    columns only), at the awareness stage. The taxonomy is macros/metrics/data_types.sql, shared with
+    fct_customer.data_types_present.
 -#}
 
-{%- set data_types = [
-    'behavioural', 'transactional', 'service', 'attitudinal', 'emotional', 'contextual'
-] %}
+{%- set grid_data_types = data_types() %}
 
 with
 
@@ -58,7 +57,7 @@ as_of as (
 
 data_types as (
 
-    {% for data_type in data_types -%}
+    {% for data_type in grid_data_types -%}
         {% if not loop.first -%}
             union all
         {% endif -%}
@@ -73,11 +72,7 @@ observations as (
 
     select
         journey_stage,
-        case
-            when event_source = 'web_session' then 'behavioural'
-            when event_source in ('order', 'delivery') then 'transactional'
-            when event_source in ('support_case', 'interaction') then 'service'
-        end as data_type,
+        {{ event_data_type('event_source') }} as data_type,
         customer_key,
         occurred_at
     from events
@@ -91,7 +86,7 @@ observations as (
         customer_key,
         submitted_at as occurred_at
     from responses
-    where nps_score is not null or csat_score is not null or ces_score is not null
+    where {{ is_attitudinal_response('nps_score', 'csat_score', 'ces_score') }}
 
     union all
 
