@@ -25,13 +25,21 @@
     )
 {%- endmacro %}
 
-{#- A deterministic text key from several columns (nulls kept distinct from empty strings). -#}
+{#- A deterministic text key from several columns: dbt_utils.generate_surrogate_key, written by hand
+    (no package hub offline) and kept to its reference behaviour (dbt_packages/dbt_utils): each column
+    cast to text, null as '_dbt_utils_surrogate_key_null_' (so null and '' differ), joined with '-',
+    hashed with dbt.hash (md5). -#}
 {% macro surrogate_key(columns) -%}
-    md5(concat_ws('|'
+    {%- set fields = [] -%}
     {%- for col in columns -%}
-        , coalesce(cast({{ col }} as {{ dbt.type_string() }}), '<null>')
+        {%- do fields.append(
+            "coalesce(cast(" ~ col ~ " as " ~ dbt.type_string() ~ "), '_dbt_utils_surrogate_key_null_')"
+        ) -%}
+        {%- if not loop.last -%}
+            {%- do fields.append("'-'") -%}
+        {%- endif -%}
     {%- endfor -%}
-    ))
+    {{ dbt.hash(dbt.concat(fields)) }}
 {%- endmacro %}
 
 {#-

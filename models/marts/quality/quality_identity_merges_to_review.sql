@@ -24,7 +24,7 @@ final as (
             case when has_several_names then 'several_names' end,
             case when has_several_countries then 'several_countries' end,
             case when is_large_component then 'large_component' end,
-            case when has_shared_phone then 'shared_phone' end
+            case when has_shared_phone then 'ambiguous_match_key' end
         ) as review_reasons,
         cast(has_several_crm_records as integer)
         + cast(has_several_names as integer)
@@ -36,12 +36,12 @@ final as (
         cast(n_crm_records as bigint) as n_crm_records,
         cast(n_names as bigint) as n_names,
         cast(n_countries as bigint) as n_countries,
-        cast(n_shared_phones as bigint) as n_shared_phones,
+        cast(n_shared_phones as bigint) as n_ambiguous_match_keys,
         has_several_crm_records,
         has_several_names,
         has_several_countries,
         is_large_component,
-        has_shared_phone
+        has_shared_phone as has_ambiguous_match_key
     from flagged
 
 )
