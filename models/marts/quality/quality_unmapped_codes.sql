@@ -1,6 +1,7 @@
 {#-
     One row per kind of code x source x code value that the reference seeds do not know: a touchpoint
-    id missing from the touchpoints seed (its rows sit on the `unmapped` journey stage), a survey metric
+    id missing from the touchpoints seed (its rows sit on the `unmapped` journey stage), an order channel
+    the order_channel_touchpoints seed lacks (its orders have no purchase touchpoint), a survey metric
     the survey_metric_thresholds seed has no bands for, a comment language the sentiment lexicon does
     not cover, a CRM country the countries seed lacks (its national phone numbers cannot be read).
     A new code never fails the build: it lands here, so the data owner can add it to the seed.
@@ -62,6 +63,23 @@ unknown_touchpoints as (
 
 ),
 
+-- an order channel the order_channel_touchpoints seed does not know: its orders have no purchase
+-- touchpoint (fct_journey_events keeps the channel beside the null touchpoint)
+unknown_order_channels as (
+
+    select
+        'order_channel' as code_type,
+        journey_events.event_source as found_in,
+        journey_events.channel as code_value,
+        journey_events.occurred_at
+    from journey_events
+    where
+        journey_events.event_source = 'order'
+        and journey_events.touchpoint_id is null
+        and journey_events.channel is not null
+
+),
+
 unknown_metrics as (
 
     select
@@ -108,6 +126,8 @@ unknown_countries as (
 unioned as (
 
     select * from unknown_touchpoints
+    union all
+    select * from unknown_order_channels
     union all
     select * from unknown_metrics
     union all
