@@ -119,11 +119,15 @@ def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
     Two tables holding the same rows in any order have the same value (Parquet file bytes may not).
     DOUBLE/FLOAT values enter with 12 significant digits: DuckDB's parallel aggregation may add in another
     order from one run to the next and move a mean or a correlation in its last bit (109.895 vs
-    109.89500000000001); that is not a change of the data.
+    109.89500000000001); that is not a change of the data. They are first rounded to 12 decimals (and
+    ``+ 0.0`` turns -0.0 into 0.0): a correlation that is zero up to float noise may come out as
+    -4.8e-17 in one run and 4.8e-17 in the next, equal to 12 significant digits of nothing.
     """
     floats = [name for name, data_type in columns if data_type in {"DOUBLE", "FLOAT", "REAL"}]
     replace = (
-        " replace (" + ", ".join(f"printf('%.12g', {_q(c)}) as {_q(c)}" for c in floats) + ")"
+        " replace ("
+        + ", ".join(f"printf('%.12g', round({_q(c)}, 12) + 0.0) as {_q(c)}" for c in floats)
+        + ")"
         if floats
         else ""
     )

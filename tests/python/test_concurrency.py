@@ -45,12 +45,15 @@ sys.path.insert(0, sys.argv[3])
 from warehouse_state import current_version_checksums, serving_checksums
 warehouse, kind = Path(sys.argv[1]), sys.argv[2]
 stop = warehouse.parent / "stop_readers"
-while not stop.exists():
+while True:
+    last = stop.exists()  # one more whole read after the stop file: the last read starts after the job
     try:
         state = serving_checksums(warehouse) if kind == "serving" else current_version_checksums(warehouse)[1]
         print(json.dumps({"ok": True, "state": {k: list(v) for k, v in state.items()}}), flush=True)
     except Exception as exc:
         print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+    if last:
+        break
     time.sleep(0.05)
 """
 
@@ -129,8 +132,7 @@ def concurrent(xs45_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Conc
     job_rc = job.wait(timeout=900)
     follower.join(timeout=30)
     job.stderr.read()
-    time.sleep(1)  # a few reads of B
-    (work / "stop_readers").touch()
+    (work / "stop_readers").touch()  # each reader reads once more, after the job ended
     reads = {}
     for i, reader in enumerate(readers):
         out, err = reader.communicate(timeout=120)
