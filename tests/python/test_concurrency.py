@@ -173,6 +173,8 @@ def test_every_read_during_the_build_and_the_publish_succeeded_and_saw_a_whole_v
             f"{reader} should have seen A, then B: {seen[0]} .. {seen[-1]}"
         )
         assert seen == sorted(seen), f"{reader} went back from B to A"
+    counts = {reader: len(reads) for reader, reads in concurrent.reads.items()}
+    print(f"reads per reader: {counts}, {sum(counts.values())} in all")  # RELIABILITY.md quotes it (-rP)
 
 
 @pytest.mark.parametrize("when", ["during the raw gate", "during the job's dbt build"])
