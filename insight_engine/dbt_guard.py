@@ -1,28 +1,32 @@
-"""A dbt-duckdb plugin (profiles.yml, ``plugins:``) that keeps a hand-run ``dbt`` off a warehouse the
-scheduled job is building.
+"""A dbt-duckdb plugin (profiles.yml, ``plugins:``) that keeps a hand-run ``dbt`` and the scheduled job off
+each other's build warehouse.
 
 ``insight-engine run`` holds ``<warehouse folder>/run.lock`` (``runlock.RunLock``) for the whole run, and
 closes the build warehouse between its stages (the gates read it). An analytics engineer's ``dbt build``
 on the same file in such a gap would interleave with the job's models; one started while the job's dbt
 has the file open fails on DuckDB's own file lock with a message that names neither the job nor what to
-do. Before dbt opens the file, this plugin looks at the run lock: held by another process, it stops dbt
-with an error naming the run and the way out. The job's own dbt runs inside the job's process, which holds
-the lock, and passes.
+do. Before dbt opens the file, this plugin looks at the run lock:
 
-The check takes nothing and holds nothing: a job that starts while a hand-run dbt has the file open is
-refused at its dbt stage by DuckDB's lock (it says so and exits with its dbt code; nothing is corrupted).
+* held by another process: dbt stops with an error naming the run and the way out;
+* held by this process: the job's own in-process dbt, which passes;
+* free, and this process is the ``dbt`` command line: it takes the lock for the rest of the command (the
+  kernel drops it at exit, however dbt ends), so a scheduled run that starts meanwhile exits 7 at once
+  naming the hand-run dbt, instead of failing later on DuckDB's lock. dbt run inside another program
+  (pytest, a notebook, ``dbtRunner``) only checks: its process may live on after its dbt command.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from insight_engine.runlock import LOCK_NAME, Holder
+from insight_engine.runlock import LOCK_NAME, Holder, LockHeld, RunLock
 
 
 class WarehouseBusy(RuntimeError):
@@ -65,6 +69,39 @@ def check(database: str) -> None:
     )
 
 
+_held: dict[Path, RunLock] = {}
+
+
+def _is_dbt_command_line() -> bool:
+    return Path(sys.argv[0]).name == "dbt"
+
+
+def hold(database: str) -> None:
+    """Take ``database``'s run lock for the rest of this process (the ``dbt`` command line only)."""
+    folder = Path(database).parent
+    if folder in _held or not folder.is_dir():
+        return
+    command = " ".join(["dbt", *sys.argv[1:2]]) + " (by hand)"
+    try:
+        lock = RunLock(folder, run_id=f"dbt-{os.getpid()}", command=command).acquire()
+    except LockHeld as held:
+        raise WarehouseBusy(
+            f"{database} is being built by the scheduled insight-engine job "
+            f"({held.holder.describe() if held.holder else 'a process that has not written its name yet'}); "
+            "this dbt command did nothing. Wait until it ends, or build your own copy: "
+            "INSIGHT_WAREHOUSE=warehouse/dev.duckdb dbt build"
+        ) from None
+    _held[folder] = lock
+    atexit.register(lock.release)  # a clean exit empties the record (a killed dbt leaves a stale one)
+
+
+def guard(database: str) -> None:
+    """What the plugin does before dbt opens ``database``."""
+    check(database)
+    if _is_dbt_command_line() and database and database != ":memory:" and "://" not in database:
+        hold(database)
+
+
 class Plugin(BasePlugin):
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
-        check(str(creds.path))
+        guard(str(creds.path))

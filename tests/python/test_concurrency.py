@@ -9,7 +9,9 @@ Day A is published; day B's run (different marts) then runs while
   job does not have the DuckDB file open, so DuckDB's own lock would not stop it) and during the job's
   `dbt build`.
 Every read must succeed and see a whole version, A or B; both dbt commands must stop with an error that
-names the job, before touching the file; the job must publish B as if alone.
+names the job, before touching the file; the job must publish B as if alone. Then the other way round: a
+hand-run `dbt build` first (it takes the run lock), and a scheduled run started meanwhile exits 7 at once
+naming it, while the dbt build finishes undisturbed.
 """
 
 from __future__ import annotations
