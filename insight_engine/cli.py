@@ -361,6 +361,10 @@ def publish(ctx: click.Context, warehouse_dir: Path, keep_versions: int) -> None
     run_id = pub.new_run_id()
     lock = _take_lock(ctx, warehouse_dir, run_id, "publish")
     try:
+        for note in pub.recover(
+            paths.serving, paths.publish_log, paths.published_dir, by_run=f"publish {run_id}"
+        ):
+            runlog.event("publish", "recovered", note, level=logging.WARNING)
         res = paths.publish(run_id, keep_versions)
     except Exception as exc:
         click.echo(f"Error: publish failed, serving left as it was: {type(exc).__name__}: {exc}", err=True)

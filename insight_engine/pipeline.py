@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from insight_engine import ledger, runlog
 from insight_engine import publish as pub
-from insight_engine import runlog
 from insight_engine.exitcodes import ExitCode, for_failed_gate
 from insight_engine.inputs import check_dbt_vars, check_path, check_run_id
 
@@ -286,11 +286,21 @@ def run(
             failed=summary.get("failed", [])[:20],
         )
 
+    for note in pub.recover(
+        paths.serving, paths.publish_log, paths.published_dir, by_run=f"run {run_id}"
+    ):  # what a killed run left: the caller holds the run lock, so no live run owns it
+        runlog.event("run", "recovered", note, level=logging.WARNING)
     missing = _check_landing_zone(paths.raw_root, since, load_date)
     if missing:
         return fail("landing_zone", missing)
+
+    def stage_started(stage: str, message: str) -> None:
+        # the log names the stage a run is in, so that a run killed there is reported as such
+        record("running", stage, f"in {stage}", {})
+        runlog.event(stage, "stage_started", message)
+
     if gates:
-        runlog.event("raw_gate", "stage_started", f"raw gate over {paths.raw_root}")
+        stage_started("raw_gate", f"raw gate over {paths.raw_root}")
         ok, summary = _gate("raw", paths)
         result.gates["raw_gate"] = summary
         stage_done("raw_gate", summary, f"raw gate {'passed' if ok else 'failed'} in {summary['seconds']}s")
@@ -298,7 +308,36 @@ def run(
             return fail("raw_gate", f"raw gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
     from insight_engine.dbt import run_dbt  # dbt is slow to import: a locked run exits before it
 
-    runlog.event("dbt_build", "stage_started", "dbt build" + (" --full-refresh" if full_refresh else ""))
+    ledger_path = paths.build_warehouse.with_name(ledger.LEDGER_NAME)
+    landing = ledger.compare(paths.raw_root, ledger_path)
+    if landing.removed:
+        runlog.event(
+            "run",
+            "loads_removed",
+            f"{len(landing.removed)} load folder(s) built before are gone from the landing zone "
+            f"({', '.join(landing.removed[:5])}): their rows stay in the warehouse until a run with "
+            "--full-refresh",
+            level=logging.WARNING,
+            removed=landing.removed[:50],
+        )
+    redelivered = landing.rewrite_from if not full_refresh else None
+    chosen = since if since is not None else load_date
+    if redelivered is not None and (chosen is None or redelivered < chosen):
+        # a load corrected after later days: rewrite from it (what --since would), else the incremental
+        # models would keep its old rows while every other model reads the new ones
+        since, load_date = redelivered, None
+        selection = load_selection_vars(since, None)
+        runlog.event(
+            "run",
+            "loads_redelivered",
+            f"{len(landing.changed)} load folder(s) changed since they were built "
+            f"({', '.join(landing.changed[:5])}): the incremental models rewrite every load from {since}",
+            level=logging.WARNING,
+            changed=landing.changed[:50],
+            since=str(since),
+        )
+
+    stage_started("dbt_build", "dbt build" + (" --full-refresh" if full_refresh else ""))
     t = time.perf_counter()
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
     all_vars = {**(dbt_vars or {}), **selection}
@@ -327,8 +366,9 @@ def run(
     )
     if not built.success:
         return fail("dbt_build", "dbt build failed: " + "; ".join(built.failures[:5]))
+    ledger.write(ledger_path, landing.fingerprints)  # what the build warehouse now holds
     if gates:
-        runlog.event("mart_gate", "stage_started", f"mart gate over {paths.build_warehouse}")
+        stage_started("mart_gate", f"mart gate over {paths.build_warehouse}")
         ok, summary = _gate("marts", paths)
         result.gates["mart_gate"] = summary
         stage_done("mart_gate", summary, f"mart gate {'passed' if ok else 'failed'} in {summary['seconds']}s")
@@ -336,8 +376,9 @@ def run(
             return fail("mart_gate", f"mart gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
     runlog.event("publish", "stage_started", f"publishing to {paths.serving}")
     try:
-        # logged before the copy so that the serving file's ops.publish_log includes this run
-        record("published", None, "all gates passed", {})
+        # logged before the copy so that the serving file's ops.publish_log includes this run (the copy
+        # says 'published'; here it stays 'publishing' until the rename, see publish.recover)
+        record("publishing", "publish", "all gates passed", {})
         published = paths.publish(run_id, keep_versions)
     except Exception as exc:
         return fail("publish", f"{type(exc).__name__}: {exc}")

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from insight_engine import runlog
+from insight_engine import failpoints, runlog
 from insight_engine.inputs import check_run_id
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ create table if not exists publish_log (
     started_at timestamp,
     finished_at timestamp,
     raw_root varchar,
-    outcome varchar,          -- published | failed
-    failed_gate varchar,      -- raw_gate | dbt_build | mart_gate | publish | null
+    outcome varchar,          -- published | failed | killed (or, while it runs: running | publishing)
+    failed_gate varchar,      -- raw_gate | dbt_build | mart_gate | publish | null (running: its stage)
     message varchar,
     gates json,
     row_counts json
@@ -119,11 +119,15 @@ def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
     Two tables holding the same rows in any order have the same value (Parquet file bytes may not).
     DOUBLE/FLOAT values enter with 12 significant digits: DuckDB's parallel aggregation may add in another
     order from one run to the next and move a mean or a correlation in its last bit (109.895 vs
-    109.89500000000001); that is not a change of the data.
+    109.89500000000001); that is not a change of the data. They are first rounded to 12 decimals (and
+    ``+ 0.0`` turns -0.0 into 0.0): a correlation that is zero up to float noise may come out as
+    -4.8e-17 in one run and 4.8e-17 in the next, equal to 12 significant digits of nothing.
     """
     floats = [name for name, data_type in columns if data_type in {"DOUBLE", "FLOAT", "REAL"}]
     replace = (
-        " replace (" + ", ".join(f"printf('%.12g', {_q(c)}) as {_q(c)}" for c in floats) + ")"
+        " replace ("
+        + ", ".join(f"printf('%.12g', round({_q(c)}, 12) + 0.0) as {_q(c)}" for c in floats)
+        + ")"
         if floats
         else ""
     )
@@ -288,7 +292,12 @@ def publish(
             if publish_log is not None and Path(publish_log).exists():
                 con.execute(f"attach {_sql_str(publish_log)} as ops_log (read_only)")
                 con.execute("create schema if not exists dst.ops")
-                con.execute("create table dst.ops.publish_log as select * from ops_log.publish_log")
+                # this run's row says 'publishing' until the rename: in the copy it is 'published'
+                con.execute(
+                    "create table dst.ops.publish_log as select * replace ("
+                    f"case when run_id = {_sql_str(run_id)} then 'published' else outcome end as outcome)"
+                    " from ops_log.publish_log"
+                )
                 exported.append(("ops", "publish_log"))
             if export_parquet:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -299,12 +308,16 @@ def publish(
             con.close()
         _fsync(tmp)
         if export_parquet:
+            failpoints.hit("publish.before_version_rename")
             os.rename(staging, version_dir)  # complete, but not current until CURRENT names it
             result.version_dir = version_dir
+        failpoints.hit("publish.before_serving_rename")
         os.replace(tmp, serving)
         _fsync(serving.parent)
+        failpoints.hit("publish.after_serving_rename")
         if export_parquet:
             _switch_current(published_dir, run_id)
+            failpoints.hit("publish.after_current_switch")
             result.pruned = prune(published_dir, keep_versions)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -357,3 +370,84 @@ def record_run(
                 json.dumps(row_counts),
             ],
         )
+
+
+def _published_in(serving: Path) -> set[str]:
+    """Run ids the serving file's own ``ops.publish_log`` says are published (empty if unreadable)."""
+    if not serving.exists():
+        return set()
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            rows = con.execute("select run_id from ops.publish_log where outcome = 'published'").fetchall()
+    except duckdb.Error:
+        return set()
+    return {r[0] for r in rows}
+
+
+def recover(
+    serving: Path, publish_log: Path, published_dir: Path | None = None, *, by_run: str = "this run"
+) -> list[str]:
+    """Finish what a killed run left, before a new run starts (call it holding the run lock, so that
+    nothing found here belongs to a live run). Returns one line per thing done, for the log.
+
+    * temporary files of an interrupted publish (``.serving.duckdb.<run>.tmp``, ``published/.<run>.tmp``,
+      half-switched ``CURRENT``) are deleted: the serving file and ``CURRENT`` were never touched by them;
+    * a run the log still calls ``running`` or ``publishing`` ended without a word (SIGKILL, OOM, power).
+      If the serving file already holds it (killed after the rename), it is published: the log says so
+      and ``CURRENT`` is rolled forward to its Parquet version. Otherwise it is ``killed`` (with the stage
+      it was in), and a Parquet version it had renamed into place but never made current is removed.
+    """
+    serving, publish_log = Path(serving), Path(publish_log)
+    published_dir = Path(published_dir) if published_dir is not None else serving.parent / PUBLISHED_DIR
+    notes: list[str] = []
+    for leftover in sorted(serving.parent.glob(f".{serving.name}.*.tmp")):
+        leftover.unlink(missing_ok=True)
+        notes.append(f"removed {leftover.name} (a publish interrupted before its rename)")
+    if published_dir.exists():
+        for leftover in sorted(published_dir.glob(".*.tmp")):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            notes.append(f"removed {published_dir.name}/{leftover.name} (an interrupted publish)")
+    if not publish_log.exists():
+        return notes
+    with duckdb.connect(str(publish_log)) as con:
+        con.execute(LOG_DDL)
+        open_runs = con.execute(
+            "select run_id, outcome, failed_gate from publish_log "
+            "where outcome in ('running', 'publishing') order by started_at"
+        ).fetchall()
+        live = _published_in(serving) if open_runs else set()
+        for run_id, outcome, stage in open_runs:
+            if run_id in live:
+                message = (
+                    f"published; the run was killed after the serving file's rename, before it logged so "
+                    f"(recovered by {by_run})"
+                )
+                con.execute(
+                    "update publish_log set outcome = 'published', failed_gate = null, message = ? "
+                    "where run_id = ?",
+                    [message, run_id],
+                )
+                if (published_dir / run_id / "manifest.json").exists() and current_version(
+                    published_dir
+                ) != run_id:
+                    _switch_current(published_dir, run_id)
+                    notes.append(f"run {run_id}: published/CURRENT rolled forward to its version")
+                notes.append(f"run {run_id}: serving holds it, logged as published")
+                continue
+            message = (
+                f"killed during {stage or 'the run'} without a clean exit (SIGKILL, out of memory or power "
+                f"loss); serving was left as it was (found by {by_run})"
+            )
+            con.execute(
+                "update publish_log set outcome = 'killed', failed_gate = ?, message = ? where run_id = ?",
+                [stage, message, run_id],
+            )
+            orphan = published_dir / run_id
+            if orphan.is_dir() and current_version(published_dir) != run_id:
+                shutil.rmtree(orphan, ignore_errors=True)
+                notes.append(f"run {run_id}: removed its Parquet version, never made current")
+            notes.append(f"run {run_id} ({outcome}): killed during {stage or 'the run'}")
+    return notes

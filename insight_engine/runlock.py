@@ -61,6 +61,13 @@ class LockHeld(RuntimeError):
     def __init__(self, path: Path, holder: Holder | None) -> None:
         self.path, self.holder = path, holder
         who = holder.describe() if holder else "a process that has not written its name yet"
+        if holder is not None and (holder.command or "").endswith("(by hand)"):  # see dbt_guard.py
+            super().__init__(
+                f"a hand-run dbt command holds {path}: {who}. This run did nothing: rerun when that command "
+                "has ended (the lock frees itself when it exits), or point the hand-run dbt at its own "
+                "INSIGHT_WAREHOUSE."
+            )
+            return
         super().__init__(
             f"another insight-engine run holds {path}: {who}. This run did nothing; the running one will "
             "publish. If that process is gone, the lock frees itself (the kernel drops it): rerun."

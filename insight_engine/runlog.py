@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from insight_engine import failpoints
+
 LogFormat = Literal["human", "json"]
 EVENT_LOGGER = "insight_engine.events"
 HUMAN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -43,6 +45,7 @@ def event(stage: str, name: str, message: str, *, level: int = logging.INFO, **f
     for listener in list(_listeners):
         listener(stage, name, fields)
     _events.log(level, message, extra={"ie_stage": stage, "ie_event": name, "ie_fields": fields})
+    failpoints.hit(f"{stage}.{name}")  # a crash test's kill point (no-op unless INSIGHT_ENGINE_KILL_AT)
 
 
 class JsonFormatter(logging.Formatter):

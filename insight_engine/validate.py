@@ -81,7 +81,7 @@ from great_expectations.expectations.expectation import (
 )
 from great_expectations.expectations.registry import get_expectation_impl
 
-from insight_engine import contract
+from insight_engine import contract, failpoints
 
 log = logging.getLogger(__name__)
 
@@ -2043,6 +2043,7 @@ def validate(
                 result = TableResult(suite.table, suite.name, False, None, 0, 0.0, [msg], [])
             tables.append(result)
             _log_table(stage, result)
+            failpoints.hit(f"{stage}_gate.table_validated")  # a crash test's kill point
     finally:
         con.close()
 

@@ -34,7 +34,8 @@
       (a re-delivered recent load is picked up); an empty table starts at the beginning;
     * var `incremental_from_load_date` (`insight-engine run --since D`): every load from D on;
     * vars `incremental_from_load_date` = `incremental_to_load_date` (`--load-date D`): load D only.
-    Loads newer than the newest one already in the table are always taken, so no choice leaves a gap.
+    Loads newer than the newest one already in the table, and loads it has never read (however old: a
+    late or out-of-order delivery), are always taken, so no choice leaves a gap.
     A first build or `--full-refresh` reads every load whatever the vars say. -#}
 {% macro incremental_first_load_date() -%}
     {%- set chosen = _load_date_var('incremental_from_load_date') -%}
@@ -52,10 +53,13 @@
     cast('{{ _load_date_var("incremental_to_load_date") or "9999-12-31" }}' as date)
 {%- endmacro %}
 
-{#- True for a load the run rewrites; needs the model's `cutoff` CTE (first, last and newest load date). -#}
+{#- True for a load the run rewrites; needs the model's `cutoff` CTE (first, last and newest load date)
+    and its `unseen_loads` CTE (landing loads the table has never read: a load delivered out of order,
+    older than the lookback window, is still taken, whatever the vars choose). -#}
 {% macro incremental_load_selected(column) -%}
     ({{ column }} between (select cutoff.first_load_date from cutoff) and (select cutoff.last_load_date from cutoff)
-        or {{ column }} > (select cutoff.newest_load_date from cutoff))
+        or {{ column }} > (select cutoff.newest_load_date from cutoff)
+        or {{ column }} in (select unseen_loads.load_date from unseen_loads))
 {%- endmacro %}
 
 {#- A load-date var as 'YYYY-MM-DD', or none; anything else stops the build before any SQL runs. -#}

@@ -4,7 +4,8 @@
     Incremental by load: a run rewrites whole loads (load_date), so the result equals a full refresh.
     The loads it rewrites: those `incremental_load_selected()` picks (by default every load from
     `incremental_first_load_date()` on: new and recently re-delivered ones; `insight-engine run --since`
-    and `--load-date` choose others, see macros/staging/incremental_by_load.sql), plus every older load
+    and `--load-date` choose others, see macros/staging/incremental_by_load.sql; and always every load
+    the table has never read, however old: a late or out-of-order delivery), plus every older load
     holding an event id that those loads deliver or used to hold (its rows may become, or stop being,
     `superseded`). Ranking a version needs every version of its id, so the rows read are those of the
     rewritten loads plus all rows sharing their ids.
@@ -27,6 +28,24 @@ cutoff as (
         {{ incremental_last_load_date() }} as last_load_date,
         coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
     from {{ this }}
+
+),
+
+built_loads as (
+
+    select distinct load_date
+    from {{ this }}
+
+),
+
+unseen_loads as (
+
+    -- loads the table has never read, however old: a load delivered late, out of order
+    select distinct landing.load_date
+    from landing
+    left join built_loads
+        on landing.load_date = built_loads.load_date
+    where built_loads.load_date is null
 
 ),
 
