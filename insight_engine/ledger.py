@@ -15,25 +15,18 @@ changes again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from insight_engine.publish import sha256_file
+
 LEDGER_NAME = "landing_ledger.json"
 VERSION = 1
 
 FileKey = tuple[str, int, int, str]  # name, size, mtime_ns, sha256
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _load_folders(raw_root: Path) -> dict[str, Path]:
@@ -91,7 +84,7 @@ def compare(raw_root: Path, ledger_path: Path) -> Changes:
             if prior is not None and prior[1] == st.st_size and prior[2] == st.st_mtime_ns:
                 files.append(prior)
             else:
-                files.append((path.name, st.st_size, st.st_mtime_ns, _sha256(path)))
+                files.append((path.name, st.st_size, st.st_mtime_ns, sha256_file(path)))
         fingerprints[key] = files
         if key not in old:
             new += 1

@@ -105,7 +105,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (the manifest's and the landing ledger's)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -163,7 +164,7 @@ def _export_parquet(
                 "path": f"{schema}/{table}.parquet",
                 "rows": int(rows),
                 "columns": [{"name": n, "type": t} for n, t in columns],
-                "sha256": _sha256(path),
+                "sha256": sha256_file(path),
                 "content_checksum": content_checksum(con, relation, columns),
             }
         )
