@@ -73,25 +73,34 @@ def compare(raw_root: Path, ledger_path: Path) -> Changes:
     """The landing zone's loads against the ledger. Hashes only files that are new or whose size or mtime
     moved, so a daily run reads the new day's files, not the history."""
     old = read(ledger_path)
-    fingerprints: dict[str, list[FileKey]] = {}
+    fingerprints = fingerprints_of(raw_root, old)
     changed, new = [], 0
-    for key, folder in _load_folders(Path(raw_root)).items():
-        known = {f[0]: f for f in old.get(key, [])}
-        files: list[FileKey] = []
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-            st = path.stat()
-            prior = known.get(path.name)
-            if prior is not None and prior[1] == st.st_size and prior[2] == st.st_mtime_ns:
-                files.append(prior)
-            else:
-                files.append((path.name, st.st_size, st.st_mtime_ns, sha256_file(path)))
-        fingerprints[key] = files
+    for key, files in fingerprints.items():
         if key not in old:
             new += 1
         elif [(f[0], f[1], f[3]) for f in files] != [(f[0], f[1], f[3]) for f in old[key]]:
             changed.append(key)
     removed = sorted(set(old) - set(fingerprints))
     return Changes(changed=changed, removed=removed, new=new, fingerprints=fingerprints)
+
+
+def fingerprints_of(raw_root: Path, known: dict[str, list]) -> dict[str, list[FileKey]]:
+    """Every load folder's files as (name, size, mtime_ns, sha256). A file whose name, size and mtime match
+    ``known`` (an earlier fingerprint of the same folder) keeps its recorded hash: only new or touched files
+    are read."""
+    out: dict[str, list[FileKey]] = {}
+    for key, folder in _load_folders(Path(raw_root)).items():
+        prior_files = {f[0]: f for f in known.get(key, [])}
+        files: list[FileKey] = []
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            st = path.stat()
+            prior = prior_files.get(path.name)
+            if prior is not None and prior[1] == st.st_size and prior[2] == st.st_mtime_ns:
+                files.append(tuple(prior))  # type: ignore[arg-type]
+            else:
+                files.append((path.name, st.st_size, st.st_mtime_ns, sha256_file(path)))
+        out[key] = files
+    return out
 
 
 def write(ledger_path: Path, fingerprints: dict[str, list[FileKey]]) -> None:

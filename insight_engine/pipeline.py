@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from insight_engine import ledger, runlog
+from insight_engine import gated, ledger, runlog
 from insight_engine import publish as pub
 from insight_engine.exitcodes import ExitCode, for_failed_gate
 from insight_engine.inputs import check_dbt_vars, check_path, check_run_id
@@ -140,12 +140,21 @@ class DbtObserver:
             )
 
 
-def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
+def _gate(
+    stage: str, paths: Paths, *, regate_all: bool = False, landing: dict[str, list] | None = None
+) -> tuple[bool, dict]:
     from insight_engine.validate import validate  # GX is heavy: import only when a gate runs
 
     started = time.perf_counter()
     result = validate(
-        stage, raw_root=paths.raw_root, warehouse=paths.build_warehouse, out_dir=paths.gates_dir
+        stage,
+        raw_root=paths.raw_root,
+        warehouse=paths.build_warehouse,
+        out_dir=paths.gates_dir,
+        # the raw gate reads only loads it has not validated before (--full-refresh: all)
+        gated_loads=paths.build_warehouse.with_name(gated.STATE_NAME) if stage == "raw" else None,
+        regate_all=regate_all,
+        landing=landing,
     )
     summary = {
         "success": result.success,
@@ -153,6 +162,9 @@ def _gate(stage: str, paths: Paths) -> tuple[bool, dict]:
         "failed": list(result.failures),
         "reported": len(result.reported),
     }
+    if stage == "raw":
+        summary["rows"] = sum(t.rows or 0 for t in result.tables)
+        summary["rows_read"] = sum(t.rows_read or 0 for t in result.tables)
     return bool(result.success), summary
 
 
@@ -299,17 +311,22 @@ def run(
         record("running", stage, f"in {stage}", {})
         runlog.event(stage, "stage_started", message)
 
+    ledger_path = paths.build_warehouse.with_name(ledger.LEDGER_NAME)
+    landing = ledger.compare(paths.raw_root, ledger_path)  # hashes only new or touched files
     if gates:
         stage_started("raw_gate", f"raw gate over {paths.raw_root}")
-        ok, summary = _gate("raw", paths)
+        ok, summary = _gate("raw", paths, regate_all=full_refresh, landing=landing.fingerprints)
         result.gates["raw_gate"] = summary
-        stage_done("raw_gate", summary, f"raw gate {'passed' if ok else 'failed'} in {summary['seconds']}s")
+        stage_done(
+            "raw_gate",
+            summary,
+            f"raw gate {'passed' if ok else 'failed'} in {summary['seconds']}s "
+            f"(read {summary['rows_read']:,} of {summary['rows']:,} rows: the loads not gated before)",
+        )
         if not ok:
             return fail("raw_gate", f"raw gate failed: {summary['failed'][:5]} (see {paths.gates_dir})")
     from insight_engine.dbt import run_dbt  # dbt is slow to import: a locked run exits before it
 
-    ledger_path = paths.build_warehouse.with_name(ledger.LEDGER_NAME)
-    landing = ledger.compare(paths.raw_root, ledger_path)
     if landing.removed:
         runlog.event(
             "run",

@@ -1,0 +1,186 @@
+"""The raw gate reads only the loads it has not validated before (insight_engine.gated), and its verdicts
+and counts are still those of a gate over every load.
+
+One xs landing zone (2% planted bad rows) is gated without its two newest loads, then the two loads land
+and the gate runs again with the state: every expectation's success, counts and percentages, every fill-rate
+block and warning must equal a gate over the whole zone without state, while it reads only the new loads'
+rows. A load gated before that changes, a suite that changes, and a gate that fails are the cases where the
+state must not stand for the history.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from insight_engine import gated
+from insight_engine.generate import generate
+from insight_engine.validate import DEFAULT_SUITES_DIR, GateResult, TableResult, validate
+
+SEED = 23
+NO_WAREHOUSE = Path("/nonexistent/warehouse.duckdb")
+HELD_BACK = 2
+
+
+def _gate(raw: Path, out: Path, state: Path | None, **kwargs) -> GateResult:
+    return validate(
+        "raw",
+        raw_root=raw,
+        warehouse=NO_WAREHOUSE,
+        out_dir=out,
+        data_docs=False,
+        gated_loads=state,
+        **kwargs,
+    )
+
+
+def _verdicts(t: TableResult) -> list[tuple]:
+    """Everything of a table's result that must not depend on which loads a run read."""
+    rows = [
+        (
+            r.expectation,
+            r.column,
+            json.dumps(r.kwargs, sort_keys=True, default=str),
+            r.success,
+            r.element_count,
+            r.unexpected_count,
+            r.unexpected_percent,
+            r.observed_value,
+        )
+        for r in t.expectations
+    ]
+    return [*rows, ("rows", t.rows), ("success", t.success), ("fill", json.dumps(t.fill_rates, default=str))]
+
+
+def _assert_same_verdicts(incremental: GateResult, full: GateResult) -> None:
+    assert [t.table for t in incremental.tables] == [t.table for t in full.tables]
+    for a, b in zip(incremental.tables, full.tables, strict=True):
+        assert _verdicts(a) == _verdicts(b), a.table
+        assert sorted(a.warnings) == sorted(b.warnings), a.table
+    assert incremental.success == full.success
+
+
+def _move_loads(src: Path, dst: Path, names: set[str]) -> None:
+    for folder in sorted(src.glob("*/*/load_date=*")):
+        if folder.name in names:
+            target = dst / folder.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(folder, target)
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("gated") / "raw"
+    generate(raw, scale="xs", seed=SEED, days=60, bad_rate=0.02)
+    return raw
+
+
+@pytest.fixture
+def day_two(zone: Path, tmp_path: Path) -> tuple[Path, Path, set[str]]:
+    """A private copy of the zone whose newest loads are held back: (raw, held-back folder, their names)."""
+    raw = Path(shutil.copytree(zone, tmp_path / "raw"))
+    newest = sorted({p.name for p in raw.glob("*/*/load_date=*")})[-HELD_BACK:]
+    held = tmp_path / "held"
+    _move_loads(raw, held, set(newest))
+    return raw, held, set(newest)
+
+
+def test_a_daily_gate_reads_only_new_loads_and_judges_like_a_full_gate(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    raw, held, _ = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    first = _gate(raw, tmp_path / "g1", state)
+    assert first.success, first.failures
+    assert state.is_file(), "a gate that passed records the loads it validated"
+    _move_loads(held, raw, {p.name for p in held.glob("*/*/load_date=*")})
+
+    daily = _gate(raw, tmp_path / "g2", state)
+    full = _gate(raw, tmp_path / "g3", None)
+    _assert_same_verdicts(daily, full)
+    # planted bad rows exist, so the sums are not trivially zero
+    assert any(r.unexpected_count for t in daily.tables for r in t.expectations), "no bad row counted"
+    read = sum(t.rows_read or 0 for t in daily.tables)
+    total = sum(t.rows or 0 for t in daily.tables)
+    assert 0 < read < total / 5, (read, total)
+    web = daily.table("web.events")
+    assert web.scope.startswith(f"{HELD_BACK} new load(s)"), web.scope
+    assert full.table("web.events").rows_read == full.table("web.events").rows
+
+
+def test_a_changed_load_that_was_gated_makes_its_table_read_whole(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    raw, held, _ = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    _move_loads(held, raw, {p.name for p in held.glob("*/*/load_date=*")})
+    # an old orders load is re-delivered with a row withdrawn (a real export's backfill)
+    old = sorted(raw.glob("commerce/orders/load_date=*/*.parquet"))[3]
+    table = pq.read_table(old).slice(1)  # one row withdrawn
+    pq.write_table(table, old)
+
+    daily = _gate(raw, tmp_path / "g2", state)
+    full = _gate(raw, tmp_path / "g3", None)
+    _assert_same_verdicts(daily, full)
+    orders = daily.table("commerce.orders")
+    assert "changed or disappeared" in orders.scope, orders.scope
+    assert orders.rows_read == orders.rows
+    assert daily.table("web.events").rows_read < daily.table("web.events").rows
+
+
+def test_a_changed_suite_makes_its_table_read_whole(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    raw, held, _ = day_two
+    suites = Path(shutil.copytree(DEFAULT_SUITES_DIR, tmp_path / "suites"))
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state, suites_dir=suites).success
+    _move_loads(held, raw, {p.name for p in held.glob("*/*/load_date=*")})
+    path = suites / "raw" / "web.events.json"
+    suite = json.loads(path.read_text())
+    suite["meta"]["changed_for_the_test"] = True
+    path.write_text(json.dumps(suite))
+
+    daily = _gate(raw, tmp_path / "g2", state, suites_dir=suites)
+    web = daily.table("web.events")
+    assert "suite or contract changed" in web.scope, web.scope
+    assert web.rows_read == web.rows
+    assert daily.table("commerce.orders").rows_read < daily.table("commerce.orders").rows
+
+
+def test_a_failed_gate_does_not_count_its_loads_as_validated(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    before = state.read_bytes()
+    _move_loads(held, raw, {p.name for p in held.glob("*/*/load_date=*")})
+    # the newest orders load loses a required column: the gate fails
+    path = sorted(raw.glob(f"commerce/orders/{max(newest)}/*.parquet"))[0]
+    good = pq.read_table(path)
+    pq.write_table(good.drop_columns(["order_id"]), path)
+    failed = _gate(raw, tmp_path / "g2", state)
+    assert not failed.success
+    assert state.read_bytes() == before, "a failed gate must not record its loads"
+
+    pq.write_table(good, path)  # the export is fixed and delivered again
+    fixed = _gate(raw, tmp_path / "g3", state)
+    assert fixed.success, fixed.failures
+    assert fixed.table("commerce.orders").scope.startswith(f"{HELD_BACK} new load(s)")
+    _assert_same_verdicts(fixed, _gate(raw, tmp_path / "g4", None))
+
+
+def test_full_refresh_reads_every_load(day_two: tuple[Path, Path, set[str]], tmp_path: Path) -> None:
+    raw, held, _ = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    _move_loads(held, raw, {p.name for p in held.glob("*/*/load_date=*")})
+    again = _gate(raw, tmp_path / "g2", state, regate_all=True)
+    assert all(t.rows_read == t.rows for t in again.tables)
+    assert all("full refresh" in t.scope for t in again.tables if t.rows)
