@@ -36,6 +36,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,7 +45,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from insight_engine import contract, fx
@@ -1542,6 +1542,17 @@ def _is_amount(name: str) -> bool:
 
 
 def _text_array(values: pd.Series) -> pa.Array:
+    """The values as text, nulls (None, NaN, NA) as null. Text columns convert in Arrow; only a column
+    holding other Python objects (numbers mixed in) goes value by value through ``str``."""
+    try:
+        if values.dtype == object:
+            arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        else:
+            arr = pa.array(values, from_pandas=True)
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            return arr.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
     return pa.array(
         [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
         type=pa.string(),
@@ -1626,16 +1637,28 @@ def source_timezones(dialect: str) -> str:
 
 
 # ------------------------------------------------------------------ files
+WRITER_THREADS = 2
+
+
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    ds.write_dataset(
-        table,
-        path,
-        format="parquet",
-        partitioning=ds.partitioning(pa.schema([("load_date", pa.string())]), flavor="hive"),
-        basename_template="part-{i}.parquet",
-        existing_data_behavior="overwrite_or_ignore",
-        max_rows_per_group=1_000_000,
-    )
+    """One ``part-0.parquet`` per ``load_date=`` folder (hive partitions; the column lives in the path).
+
+    Sorted once and sliced per day: ``pyarrow.dataset.write_dataset`` with partitioning cost about 2 ms per
+    file, most of the generator's time once thousands of daily folders are written."""
+    load_date = table.column("load_date").to_numpy(zero_copy_only=False)
+    order = np.argsort(load_date, kind="stable")
+    data = table.drop_columns(["load_date"]).take(pa.array(order))  # one gather; days are slices of it
+    days, starts = np.unique(load_date[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+
+    def write(day: str, start: int, end: int) -> None:
+        folder = path / f"load_date={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(data.slice(start, end - start), folder / "part-0.parquet")
+
+    # Arrow releases the GIL while it encodes and writes: files are written two at a time
+    with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
+        list(pool.map(write, days, starts, ends))
 
 
 def _write_csv(table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: bool, bom: bool) -> None:
