@@ -1,10 +1,42 @@
 {#-
     Incremental base models rewrite whole daily loads (`load_date` partitions), never single rows, so an
-    incremental run gives the same table as a full refresh (see `models/staging/web/base/base_web__events.sql`).
-    How a load is replaced differs per engine:
-    * DuckDB: `delete+insert` keyed on `load_date` (the loads in the batch are deleted, then inserted);
-    * Spark: `insert_overwrite` of a table partitioned by `load_date` (dynamic partition overwrite; works on
-      plain Parquet, where MERGE would need Delta).
+    incremental run gives the same table as a full refresh. A base model states only its landing table,
+    the id column(s) its versions are ranked by (`flag_versions` keys) and its own renames and checks; the
+    recipe is four rules, one macro each:
+
+    1. `incremental_by_load_config()`: how a load is replaced, per engine:
+       * DuckDB: `delete+insert` keyed on `load_date` (the loads in the batch are deleted, then inserted);
+       * Spark: `insert_overwrite` of a table partitioned by `load_date` (dynamic partition overwrite; works
+         on plain Parquet, where MERGE would need Delta).
+    2. `incremental_by_load_scope(id_columns)`: which loads a run rewrites: those
+       `incremental_load_selected()` picks (new loads, the lookback window or the loads chosen by
+       `--since` / `--load-date`, and every load the table has never read), plus every older load holding
+       an id that those loads deliver or used to hold (its rows may become, or stop being, `superseded`).
+    3. `incremental_by_load_read(id_columns)`: which landing rows a run reads: the rewritten loads, plus
+       every row sharing an id with them (ranking a version needs every version of its id).
+    4. `incremental_by_load_written(relation)`: which rows a run writes: those of the rewritten loads (rows
+       read only to rank their id's versions stay as they are in the table).
+
+    The model's shape (models/staging/web/base/base_web__events.sql):
+
+        {{ config(**incremental_by_load_config()) }}
+        with
+        landing as (select * from {{ read_source('web', 'events') }}),
+        {{ incremental_by_load_scope(['event_id']) }}
+        source as (select landing.* from landing {{ incremental_by_load_read(['event_id']) }}),
+        renamed as (...), checked as (...),
+        flagged as (select * from {{ flag_versions('checked', ['event_id']) }})
+        select flagged.* from flagged {{ incremental_by_load_written('flagged') }}
+
+    The CTE names are the recipe's: `landing` (the landing table as read, unfiltered), and, on an
+    incremental run, `cutoff`, `built_loads`, `unseen_loads`, `recent_ids`, `rewritten_loads`,
+    `rewritten_ids`. The id columns keep their landing names (cleaned with `clean_text`), and the table
+    stores them under the same names. Rows with a null id carry a row-level reason and are never ranked, so
+    they need no id match. On a first build or `--full-refresh` rules 2 to 4 add nothing.
+
+    What the recipe assumes: a row's `quarantine_reason` depends only on the rows of its own table sharing
+    its id. A base model whose check reads another table or a refreshed seed (a foreign key, an exchange
+    rate) stays a table: see DECISIONLOG.md, "Incremental by load: every self-contained base model".
 -#}
 {% macro incremental_by_load_config() -%}
     {{ return(adapter.dispatch('incremental_by_load_config', 'insight_engine')()) }}
@@ -73,4 +105,117 @@
         {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a date YYYY-MM-DD, got '" ~ text ~ "'") }}
     {%- endif -%}
     {{ return(text) }}
+{%- endmacro %}
+
+{#- Rule 2: the CTEs that choose the loads a run rewrites (`rewritten_loads`) and the ids whose versions
+    must be ranked again (`rewritten_ids`); nothing on a first build or full refresh. Each CTE ends with a
+    comma: the model's `source` CTE follows. -#}
+{% macro incremental_by_load_scope(id_columns) -%}
+    {%- if is_incremental() -%}
+    {%- set ids = id_columns | join(', ') %}
+
+cutoff as (
+
+    select
+        {{ incremental_first_load_date() }} as first_load_date,
+        {{ incremental_last_load_date() }} as last_load_date,
+        coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
+    from {{ this }}
+
+),
+
+built_loads as (
+
+    select distinct load_date
+    from {{ this }}
+
+),
+
+unseen_loads as (
+
+    -- loads the table has never read, however old: a load delivered late, out of order
+    select distinct landing.load_date
+    from landing
+    left join built_loads
+        on landing.load_date = built_loads.load_date
+    where built_loads.load_date is null
+
+),
+
+recent_ids as (
+
+    select {{ _landing_ids(id_columns) }}
+    from landing
+    where {{ incremental_load_selected('landing.load_date') }}
+
+    union
+
+    select {{ ids }}
+    from {{ this }}
+    where {{ incremental_load_selected('load_date') }}
+
+),
+
+rewritten_loads as (
+
+    select distinct load_date
+    from landing
+    where {{ incremental_load_selected('load_date') }}
+
+    union
+
+    select distinct existing.load_date
+    from {{ this }} as existing
+    inner join recent_ids
+        on {{ _ids_match('existing', 'recent_ids', id_columns) }}
+
+),
+
+rewritten_ids as (
+
+    select distinct {{ _landing_ids(id_columns) }}
+    from landing
+    inner join rewritten_loads
+        on landing.load_date = rewritten_loads.load_date
+
+),
+    {%- endif %}
+{%- endmacro %}
+
+{#- Rule 3: the filter of the model's `source` CTE (`select landing.* from landing` + this): the rows of
+    the rewritten loads and every row sharing an id with them; nothing on a first build or full refresh. -#}
+{% macro incremental_by_load_read(id_columns) -%}
+    {%- if is_incremental() %}
+    left join rewritten_loads
+        on landing.load_date = rewritten_loads.load_date
+    left join rewritten_ids
+        on {{ _ids_match('landing', 'rewritten_ids', id_columns, clean_left=true) }}
+    where rewritten_loads.load_date is not null
+        or rewritten_ids.{{ id_columns[0] }} is not null
+    {%- endif %}
+{%- endmacro %}
+
+{#- Rule 4: the filter of the model's last select (`select <relation>.* from <relation>` + this): only the
+    rows of the rewritten loads are written; nothing on a first build or full refresh. -#}
+{% macro incremental_by_load_written(relation) -%}
+    {%- if is_incremental() %}
+    -- rows read only to rank their id's versions stay as they are in the table
+    inner join rewritten_loads
+        on {{ relation }}.load_date = rewritten_loads.load_date
+    {%- endif %}
+{%- endmacro %}
+
+{#- The id columns of a landing row, cleaned as the base models clean them. -#}
+{% macro _landing_ids(id_columns) -%}
+    {%- for col in id_columns -%}
+        {{ clean_text('landing.' ~ col) }} as {{ col }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Equality on every id column (`left` a landing row when clean_left: its ids cleaned first). -#}
+{% macro _ids_match(left, right, id_columns, clean_left=false) -%}
+    {%- for col in id_columns -%}
+        {%- set left_col = clean_text(left ~ '.' ~ col) if clean_left else left ~ '.' ~ col -%}
+        {{ left_col }} = {{ right }}.{{ col }}{{ '\n        and ' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}

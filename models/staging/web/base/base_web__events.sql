@@ -1,14 +1,8 @@
 {{ config(**incremental_by_load_config()) }}
 
 {#-
-    Incremental by load: a run rewrites whole loads (load_date), so the result equals a full refresh.
-    The loads it rewrites: those `incremental_load_selected()` picks (by default every load from
-    `incremental_first_load_date()` on: new and recently re-delivered ones; `insight-engine run --since`
-    and `--load-date` choose others, see macros/staging/incremental_by_load.sql; and always every load
-    the table has never read, however old: a late or out-of-order delivery), plus every older load
-    holding an event id that those loads deliver or used to hold (its rows may become, or stop being,
-    `superseded`). Ranking a version needs every version of its id, so the rows read are those of the
-    rewritten loads plus all rows sharing their ids.
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by event_id.
 -#}
 
 with
@@ -18,89 +12,13 @@ landing as (
     select * from {{ read_source('web', 'events') }}
 
 ),
-
-{% if is_incremental() %}
-
-cutoff as (
-
-    select
-        {{ incremental_first_load_date() }} as first_load_date,
-        {{ incremental_last_load_date() }} as last_load_date,
-        coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
-    from {{ this }}
-
-),
-
-built_loads as (
-
-    select distinct load_date
-    from {{ this }}
-
-),
-
-unseen_loads as (
-
-    -- loads the table has never read, however old: a load delivered late, out of order
-    select distinct landing.load_date
-    from landing
-    left join built_loads
-        on landing.load_date = built_loads.load_date
-    where built_loads.load_date is null
-
-),
-
-recent_ids as (
-
-    select {{ clean_text('landing.event_id') }} as event_id
-    from landing
-    where {{ incremental_load_selected('landing.load_date') }}
-
-    union
-
-    select event_id
-    from {{ this }}
-    where {{ incremental_load_selected('load_date') }}
-
-),
-
-rewritten_loads as (
-
-    select distinct load_date
-    from landing
-    where {{ incremental_load_selected('load_date') }}
-
-    union
-
-    select distinct existing.load_date
-    from {{ this }} as existing
-    inner join recent_ids
-        on existing.event_id = recent_ids.event_id
-
-),
-
-rewritten_ids as (
-
-    select distinct {{ clean_text('landing.event_id') }} as event_id
-    from landing
-    inner join rewritten_loads
-        on landing.load_date = rewritten_loads.load_date
-
-),
-
-{% endif %}
+{{ incremental_by_load_scope(['event_id']) }}
 
 source as (
 
     select landing.*
     from landing
-    {%- if is_incremental() %}
-    left join rewritten_loads
-        on landing.load_date = rewritten_loads.load_date
-    left join rewritten_ids
-        on {{ clean_text('landing.event_id') }} = rewritten_ids.event_id
-    where rewritten_loads.load_date is not null
-        or rewritten_ids.event_id is not null
-    {%- endif %}
+    {{- incremental_by_load_read(['event_id']) }}
 
 ),
 
@@ -159,8 +77,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{%- if is_incremental() %}
-    -- rows read only to rank their id's versions stay as they are in the table
-    inner join rewritten_loads
-        on flagged.load_date = rewritten_loads.load_date
-{%- endif %}
+{{- incremental_by_load_written('flagged') }}
