@@ -1,10 +1,17 @@
-"""Two daily deliveries of web events for the incremental tests (DuckDB and Spark).
+"""Two daily deliveries of every landing table for the incremental tests (DuckDB and Spark).
 
-* day 1 delivers loads up to D1. Its load D1 lacks 10 of its rows and carries 3 rows re-delivering older
-  events (so those older rows become `superseded`);
+D1 is web events' 41st load date; every table is cut at the same date:
+
+* day 1 delivers each table's loads up to D1. Its load D1 (where the table has one) lacks 10 of its rows
+  and carries 3 rows re-delivering rows of the table's 11th-13th loads (so those older rows become
+  `superseded`);
 * day 2 delivers everything: D1 again as it really is (the 10 rows back, the 3 re-deliveries gone, so the
-  older rows are current again), the loads after D1, and on the last load 15 re-deliveries of events first
-  delivered weeks earlier (older loads whose rows must now turn `superseded`).
+  older rows are current again), the loads after D1, and on each table's last load 15 re-deliveries of
+  rows first delivered weeks earlier, in its 6th-10th loads (older loads whose rows must now turn
+  `superseded`).
+
+A table with fewer than 13 loads before D1 re-delivers rows of its first four loads instead; one with a
+single load (products, questions, surveys) is delivered whole on both days.
 """
 
 from __future__ import annotations
@@ -21,6 +28,39 @@ from insight_engine.generate import generate
 
 SELECT = ["--select", "base_web__events stg_web__events qrn_web__events"]
 MODELS = ("staging.base_web__events", "staging.stg_web__events", "quarantine.qrn_web__events")
+
+# the base models that are incremental by load (the others are tables: DECISIONLOG.md)
+INCREMENTAL_BASE = (
+    "base_commerce__customers",
+    "base_commerce__refunds",
+    "base_crm__cases",
+    "base_crm__customers",
+    "base_crm__interactions",
+    "base_survey__invitations",
+    "base_survey__questions",
+    "base_survey__responses",
+    "base_survey__surveys",
+    "base_web__events",
+)
+# tables that read another table or a refreshed seed (DECISIONLOG.md), built from every load
+TABLE_BASE = (
+    "base_commerce__order_lines",
+    "base_commerce__orders",
+    "base_commerce__products",
+    "base_survey__answers",
+)
+# every base, staging and quarantine model of the four sources, and what they read (seeds)
+STAGING_SELECT = [
+    "--select",
+    "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine",
+    "--indirect-selection",
+    "cautious",  # no tests of the marts that read them
+]
+STAGING_MODELS = tuple(
+    f"{schema}.{prefix}{name.removeprefix('base_')}"
+    for name in sorted(INCREMENTAL_BASE + TABLE_BASE)
+    for schema, prefix in (("staging", "base_"), ("staging", "stg_"), ("quarantine", "qrn_"))
+)
 DAYS = 60
 D1_INDEX = 40  # day 1 delivers the first 41 loads
 REDELIVERED_LATE = 15
@@ -37,41 +77,47 @@ def read_load(folder: Path) -> pa.Table:
     return pq.read_table(sorted(folder.glob("*.parquet")), partitioning=None)
 
 
+def _copy_loads(table: Path, to: Path, loads: list[str]) -> None:
+    to.mkdir(parents=True)
+    for load in loads:
+        shutil.copytree(table / f"load_date={load}", to / f"load_date={load}")
+
+
+def _redeliver(rows: pa.Table, schema: pa.Schema, loaded_at: pd.Timestamp | None, to: Path) -> None:
+    """Rows again, later (`loaded_at`, else an hour after their first delivery), in `schema`."""
+    df = rows.to_pandas()
+    df["_loaded_at"] = loaded_at if loaded_at is not None else df["_loaded_at"] + timedelta(hours=1)
+    # written in the landing files' own schema (microsecond timestamps: Spark refuses nanoseconds)
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(schema), to)
+
+
 def make_deliveries(work: Path) -> tuple[Path, Path]:
-    """(day-1 landing zone, day-2 landing zone) under `work`: web events only, what SELECT reads."""
+    """(day-1 landing zone, day-2 landing zone) under `work`: every landing table."""
     generated = work / "generated"
     generate(generated, scale="xs", seed=21, days=DAYS, bad_rate=0.02)
-    events = generated / "web" / "events"
-    loads = _loads(events)
-    d1, last = loads[D1_INDEX], loads[-1]
-
-    day2 = work / "day2" / "web" / "events"
-    day2.mkdir(parents=True)
-    for load in loads:
-        shutil.copytree(events / f"load_date={load}", day2 / f"load_date={load}")
-    # late re-deliveries of events first delivered in loads 5..9, in the last load's folder
-    old = pa.concat_tables([read_load(events / f"load_date={load}") for load in loads[5:10]])
-    late = old.slice(0, REDELIVERED_LATE).to_pandas()
-    late["_loaded_at"] = late["_loaded_at"] + timedelta(hours=1)
-    last_folder = day2 / f"load_date={last}"
-    # written in the landing files' own schema (microsecond timestamps: Spark refuses nanoseconds)
-    pq.write_table(
-        pa.Table.from_pandas(late, preserve_index=False).cast(old.schema), last_folder / "redelivered.parquet"
-    )
-
-    day1 = work / "day1" / "web" / "events"
-    day1.mkdir(parents=True)
-    for load in loads[:D1_INDEX]:
-        shutil.copytree(events / f"load_date={load}", day1 / f"load_date={load}")
-    # D1 as first delivered: 10 rows short, plus 3 re-deliveries of events from loads 10..12
-    d1_rows = read_load(events / f"load_date={d1}")
-    early = pa.concat_tables([read_load(events / f"load_date={load}") for load in loads[10:13]])
-    again = early.slice(0, REDELIVERED_IN_D1).to_pandas()
-    again["_loaded_at"] = pd.Timestamp(d1_rows.column("_loaded_at")[0].as_py())
-    d1_folder = day1 / f"load_date={d1}"
-    d1_folder.mkdir()
-    pq.write_table(d1_rows.slice(MISSING_IN_D1), d1_folder / "part-0.parquet")
-    pq.write_table(
-        pa.Table.from_pandas(again, preserve_index=False).cast(d1_rows.schema), d1_folder / "again.parquet"
-    )
+    d1 = _loads(generated / "web" / "events")[D1_INDEX]
+    for table in sorted(p for p in generated.glob("*/*") if p.is_dir()):
+        name = table.relative_to(generated)
+        loads = _loads(table)
+        day2, day1 = work / "day2" / name, work / "day1" / name
+        _copy_loads(table, day2, loads)
+        before = [load for load in loads if load < d1]
+        # rows to re-deliver: loads 5..9 late, 10..12 in D1 (a table with fewer loads: its first four)
+        old, early = (before[5:10], before[10:13]) if len(before) >= 13 else (before[:2], before[2:4])
+        if loads[-1] > d1 and old:
+            # late re-deliveries of rows first delivered weeks earlier, in the last load's folder
+            rows = pa.concat_tables([read_load(table / f"load_date={load}") for load in old])
+            last = day2 / f"load_date={loads[-1]}" / "redelivered.parquet"
+            _redeliver(rows.slice(0, REDELIVERED_LATE), rows.schema, None, last)
+        _copy_loads(table, day1, [load for load in loads if load < d1 or (load == d1 and not early)])
+        if d1 not in loads or not early:
+            continue
+        # D1 as first delivered: 10 rows short, plus 3 re-deliveries of rows from loads 10..12
+        d1_rows = read_load(table / f"load_date={d1}")
+        rows = pa.concat_tables([read_load(table / f"load_date={load}") for load in early])
+        d1_folder = day1 / f"load_date={d1}"
+        d1_folder.mkdir()
+        pq.write_table(d1_rows.slice(MISSING_IN_D1), d1_folder / "part-0.parquet")
+        loaded_at = pd.Timestamp(d1_rows.column("_loaded_at")[0].as_py())
+        _redeliver(rows.slice(0, REDELIVERED_IN_D1), d1_rows.schema, loaded_at, d1_folder / "again.parquet")
     return work / "day1", work / "day2"

@@ -1,24 +1,27 @@
 """Daily incremental runs give the same tables as a full refresh (DESIGN: scheduled runs).
 
-`base_web__events` is incremental by load; the two deliveries are described in incremental_scenario.py
-(a short, then corrected, recent load; re-deliveries of old events).
+Every base model in `INCREMENTAL_BASE` is incremental by load; the two deliveries of every landing table
+are described in incremental_scenario.py (a short, then corrected, recent load; re-deliveries of old rows).
 
-The table after day 1 + an incremental day 2 must equal a full refresh on day 2's files, row for row,
-and so must the staging and quarantine models read from it.
+Each incremental base table after day 1 + an incremental day 2 must equal a full refresh on day 2's files,
+row for row, and so must the staging and quarantine models read from it (and the base tables that read them).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 from incremental_scenario import (
-    MODELS,
+    INCREMENTAL_BASE,
     REDELIVERED_IN_D1,
     REDELIVERED_LATE,
     SELECT,
+    STAGING_MODELS,
+    STAGING_SELECT,
     make_deliveries,
     read_load,
 )
@@ -42,7 +45,9 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     incremental = tmp_path / "incremental.duckdb"
     full = tmp_path / "full.duckdb"
 
-    first = run_dbt(["build", *SELECT], raw_root=day1, warehouse=incremental, target_path=tmp_path / "t1")
+    first = run_dbt(
+        ["build", *STAGING_SELECT], raw_root=day1, warehouse=incremental, target_path=tmp_path / "t1"
+    )
     assert first.success, first.failures
     with duckdb.connect(str(incremental), read_only=True) as con:
         (superseded_day1,) = con.execute(
@@ -50,17 +55,31 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
         ).fetchone()
     assert superseded_day1 >= REDELIVERED_IN_D1
 
-    second = run_dbt(["build", *SELECT], raw_root=day2, warehouse=incremental, target_path=tmp_path / "t2")
+    second = run_dbt(
+        ["build", *STAGING_SELECT], raw_root=day2, warehouse=incremental, target_path=tmp_path / "t2"
+    )
     assert second.success, second.failures
-    compiled = next((tmp_path / "t2" / "compiled").rglob("base_web__events.sql")).read_text()
-    assert "rewritten_loads" in compiled, "the second run should have taken the incremental branch"
+    manifest = json.loads((tmp_path / "t2" / "manifest.json").read_text())
+    incremental_models = {
+        n["name"] for n in manifest["nodes"].values() if n["config"].get("materialized") == "incremental"
+    }
+    assert incremental_models == set(INCREMENTAL_BASE), "the test must cover every incremental model"
+    for name in INCREMENTAL_BASE:
+        compiled = next((tmp_path / "t2" / "compiled").rglob(f"{name}.sql")).read_text()
+        assert "rewritten_loads" in compiled, f"the second run of {name} should have been incremental"
 
-    refreshed = run_dbt(["build", *SELECT], raw_root=day2, warehouse=full, target_path=tmp_path / "t3")
+    refreshed = run_dbt(
+        ["build", *STAGING_SELECT], raw_root=day2, warehouse=full, target_path=tmp_path / "t3"
+    )
     assert refreshed.success, refreshed.failures
 
-    for relation in MODELS:
+    for relation in STAGING_MODELS:
         got, want = _rows(incremental, relation), _rows(full, relation)
         pd.testing.assert_frame_equal(got, want, obj=relation)
+        # the scenario reached the table: day 2 superseded rows of loads built on day 1
+        name = relation.split(".")[1]
+        if name in INCREMENTAL_BASE and name not in ("base_survey__questions", "base_survey__surveys"):
+            assert (want["quarantine_reason"] == "superseded").any(), relation
 
     base = _rows(full, "staging.base_web__events")
     # the late re-deliveries superseded their first deliveries; the D1 re-deliveries left no trace

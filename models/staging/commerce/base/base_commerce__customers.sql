@@ -1,10 +1,24 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by shop_customer_id.
+-#}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('commerce', 'customers') }}
+
+),
+{{ incremental_by_load_scope(['shop_customer_id']) }}
+
+source as (
+
+    select landing.*
+    from landing
+    {{- incremental_by_load_read(['shop_customer_id']) }}
 
 ),
 
@@ -43,6 +57,14 @@ checked as (
 
     from renamed
 
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['shop_customer_id']) }}
+
 )
 
-select * from {{ flag_versions('checked', ['shop_customer_id']) }}
+select flagged.*
+from flagged
+{{- incremental_by_load_written('flagged') }}

@@ -1,10 +1,24 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by case_id.
+-#}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('crm', 'cases') }}
+
+),
+{{ incremental_by_load_scope(['case_id']) }}
+
+source as (
+
+    select landing.*
+    from landing
+    {{- incremental_by_load_read(['case_id']) }}
 
 ),
 
@@ -60,6 +74,14 @@ checked as (
 
     from renamed
 
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['case_id']) }}
+
 )
 
-select * from {{ flag_versions('checked', ['case_id']) }}
+select flagged.*
+from flagged
+{{- incremental_by_load_written('flagged') }}

@@ -1,10 +1,24 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by interaction_id.
+-#}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('crm', 'interactions') }}
+
+),
+{{ incremental_by_load_scope(['interaction_id']) }}
+
+source as (
+
+    select landing.*
+    from landing
+    {{- incremental_by_load_read(['interaction_id']) }}
 
 ),
 
@@ -46,6 +60,14 @@ checked as (
 
     from renamed
 
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['interaction_id']) }}
+
 )
 
-select * from {{ flag_versions('checked', ['interaction_id']) }}
+select flagged.*
+from flagged
+{{- incremental_by_load_written('flagged') }}

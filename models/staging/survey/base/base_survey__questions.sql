@@ -1,10 +1,24 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by question_id.
+-#}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('survey', 'questions') }}
+
+),
+{{ incremental_by_load_scope(['question_id']) }}
+
+source as (
+
+    select landing.*
+    from landing
+    {{- incremental_by_load_read(['question_id']) }}
 
 ),
 
@@ -46,6 +60,14 @@ checked as (
 
     from renamed
 
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['question_id']) }}
+
 )
 
-select * from {{ flag_versions('checked', ['question_id']) }}
+select flagged.*
+from flagged
+{{- incremental_by_load_written('flagged') }}
