@@ -5,6 +5,10 @@ Every table in the BI schemas (core, rox, quality) is compared: row count, key s
 numbers within a floating tolerance, everything else exactly. The Spark build is a full `dbt build`, so
 its dbt tests (generic, singular, unit, contracts) must pass on Spark as well.
 
+A second test builds the base, staging and quarantine models on Spark from the first of two daily
+deliveries, then incrementally from the second (`insert_overwrite` of `load_date` partitions), and
+compares every table with DuckDB's full refresh of the second delivery (incremental_scenario.py).
+
 Spark runs in a subprocess (its JVM and the embedded Derby metastore are not shared with the rest of the
 suite: one Spark dbt process at a time). The Spark marts are read back with DuckDB straight from the
 Parquet files of the Spark warehouse, so the comparison needs no second Spark session.
@@ -25,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from engine_compare import bi_marts, compare, key_columns, read_duckdb, read_spark
+from incremental_scenario import INCREMENTAL_BASE, STAGING_MODELS, STAGING_SELECT, make_deliveries
 
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
@@ -145,3 +150,75 @@ def test_spark_build_time_is_reported(parity: ParityBuilds) -> None:
         parity.seconds["spark"],
     )
     assert parity.seconds["spark"] > 0
+
+
+_SPARK_STAGING_BUILD = """
+import json, sys
+from pathlib import Path
+from insight_engine.dbt import run_dbt
+raw, work, day, select = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+res = run_dbt(
+    ["build", *select],
+    raw_root=raw,
+    warehouse=work / "unused.duckdb",
+    target_path=work / f"target_{day}",
+    target="spark_local",
+    extra_env={"SPARK_BUILD_DIR": str(work / "spark"), "DBT_LOG_PATH": str(work / f"logs_{day}")},
+)
+(work / f"result_{day}.json").write_text(json.dumps({"success": res.success, "failures": res.failures}))
+"""
+
+
+def test_incremental_runs_on_spark_equal_a_full_refresh_on_duckdb(tmp_path: Path) -> None:
+    """insert_overwrite by load on spark_local, every incremental base model: day 1 + an incremental day 2
+    == DuckDB's full refresh of day 2, for the base and quarantine tables (staging models are views)."""
+    day1, day2 = make_deliveries(tmp_path / "deliveries")
+    work = tmp_path / "spark_build"
+    work.mkdir()
+    env = {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
+    for day, raw in (("1", day1), ("2", day2)):
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _SPARK_STAGING_BUILD,
+                str(raw),
+                str(work),
+                day,
+                json.dumps(STAGING_SELECT),
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SPARK_TIMEOUT_S,
+        )
+        log.info(
+            "Spark staging build, day %s: %.0f s (exit %s)", day, time.perf_counter() - t, proc.returncode
+        )
+        result_file = work / f"result_{day}.json"
+        assert result_file.exists(), f"Spark build crashed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        result = json.loads(result_file.read_text())
+        assert result["success"], f"day {day} on Spark failed:\n  " + "\n  ".join(result["failures"][:20])
+    for name in INCREMENTAL_BASE:
+        compiled = next((work / "target_2" / "compiled").rglob(f"{name}.sql")).read_text()
+        assert "rewritten_loads" in compiled, f"day 2 of {name} should have taken the incremental branch"
+
+    full = run_dbt(
+        ["build", *STAGING_SELECT],
+        raw_root=day2,
+        warehouse=tmp_path / "duck.duckdb",
+        target_path=tmp_path / "t",
+    )
+    assert full.success, full.failures
+    problems: list[str] = []
+    for relation in STAGING_MODELS:
+        if relation.startswith("staging.stg_"):
+            continue  # a view: nothing on disk to read back
+        on_duck = read_duckdb(tmp_path / "duck.duckdb", relation)
+        on_spark = read_spark(work / "spark" / "warehouse", relation)[
+            list(on_duck.columns)
+        ]  # partitions last
+        problems += compare(relation, None, on_duck, on_spark)
+    assert not problems, "\n".join(problems)
