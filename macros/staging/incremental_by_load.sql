@@ -16,6 +16,9 @@
        every row sharing an id with them (ranking a version needs every version of its id).
     4. `incremental_by_load_written(relation)`: which rows a run writes: those of the rewritten loads (rows
        read only to rank their id's versions stay as they are in the table).
+    5. `incremental_by_load_scope(id_columns, reason=..., reason_joins=...)`: a check that reads another
+       table or a refreshed seed is re-run over the rows already in the table; an id whose reason would
+       now differ is treated as an id of the rewritten loads (rule 2).
 
     The model's shape (models/staging/web/base/base_web__events.sql):
 
@@ -35,8 +38,9 @@
     they need no id match. On a first build or `--full-refresh` rules 2 to 4 add nothing.
 
     What the recipe assumes: a row's `quarantine_reason` depends only on the rows of its own table sharing
-    its id. A base model whose check reads another table or a refreshed seed (a foreign key, an exchange
-    rate) stays a table: see DECISIONLOG.md, "Incremental by load: every self-contained base model".
+    its id, and on other tables or seeds only through a check that rule 5 re-runs (DECISIONLOG.md,
+    "Incremental by load: every base model"). A model with such a check names its `row_reason`
+    expression once (a `{% set %}` block) and passes it to rule 5 as it uses it in its `checked` CTE.
 -#}
 {% macro incremental_by_load_config() -%}
     {{ return(adapter.dispatch('incremental_by_load_config', 'insight_engine')()) }}
@@ -109,8 +113,13 @@
 
 {#- Rule 2: the CTEs that choose the loads a run rewrites (`rewritten_loads`) and the ids whose versions
     must be ranked again (`rewritten_ids`); nothing on a first build or full refresh. Each CTE ends with a
-    comma: the model's `source` CTE follows. -#}
-{% macro incremental_by_load_scope(id_columns) -%}
+    comma: the model's `source` CTE follows.
+    Rule 5, for a model whose check reads another table or a refreshed seed (a foreign key, an exchange
+    rate): `reason` is the model's whole `row_reason` expression over `renamed.` columns, `reason_joins`
+    the joins it needs (CTEs defined before this macro's). Rows already in the table whose reason would now
+    differ (their order arrived, the rates now cover their month) count as ids of the selected loads, so
+    every load holding their id is rewritten and ranked again. -#}
+{% macro incremental_by_load_scope(id_columns, reason=none, reason_joins='') -%}
     {%- if is_incremental() -%}
     {%- set ids = id_columns | join(', ') %}
 
@@ -153,6 +162,16 @@ recent_ids as (
     select {{ ids }}
     from {{ this }}
     where {{ incremental_load_selected('load_date') }}
+    {%- if reason %}
+
+    union
+
+    -- rule 5: rows whose check reads another table or a refreshed seed and would now give another reason
+    select {{ _prefixed(id_columns, 'renamed') }}
+    from {{ this }} as renamed
+    {{ reason_joins }}
+    where renamed.row_reason is distinct from ({{ reason }})
+    {%- endif %}
 
 ),
 
@@ -203,6 +222,13 @@ rewritten_ids as (
     inner join rewritten_loads
         on {{ relation }}.load_date = rewritten_loads.load_date
     {%- endif %}
+{%- endmacro %}
+
+{#- `renamed.a, renamed.b` -#}
+{% macro _prefixed(id_columns, relation) -%}
+    {%- for col in id_columns -%}
+        {{ relation }}.{{ col }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- The id columns of a landing row, cleaned as the base models clean them. -#}

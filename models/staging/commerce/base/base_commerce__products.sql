@@ -1,8 +1,27 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_load_config()) }}
+
+{#-
+    Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
+    so the result equals a full refresh. Versions are ranked by product_id. The check reads the exchange
+    rates' currencies (a seed `make refresh-fx` rewrites), so rule 5 re-runs it over the rows already built.
+-#}
+
+{%- set row_reason -%}
+    case
+        when renamed.product_id is null then 'null_id'
+        {{ uncastable_row_reason() }}
+        when currencies.currency_code is null then 'unknown_currency'
+    end
+{%- endset -%}
+
+{%- set row_reason_joins -%}
+    left join currencies
+        on renamed.currency_code = currencies.currency_code
+{%- endset %}
 
 with
 
-source as (
+landing as (
 
     select * from {{ read_source('commerce', 'products') }}
 
@@ -11,6 +30,15 @@ source as (
 currencies as (
 
     select distinct currency_code from {{ ref('currency_rates') }}
+
+),
+{{ incremental_by_load_scope(['product_id'], reason=row_reason, reason_joins=row_reason_joins) }}
+
+source as (
+
+    select landing.*
+    from landing
+    {{- incremental_by_load_read(['product_id']) }}
 
 ),
 
@@ -42,16 +70,19 @@ checked as (
 
     select
         renamed.*,
-        case
-            when renamed.product_id is null then 'null_id'
-            {{ uncastable_row_reason() }}
-            when currencies.currency_code is null then 'unknown_currency'
-        end as row_reason
+        {{ row_reason }} as row_reason
 
     from renamed
-    left join currencies
-        on renamed.currency_code = currencies.currency_code
+    {{ row_reason_joins }}
+
+),
+
+flagged as (
+
+    select * from {{ flag_versions('checked', ['product_id']) }}
 
 )
 
-select * from {{ flag_versions('checked', ['product_id']) }}
+select flagged.*
+from flagged
+{{- incremental_by_load_written('flagged') }}
