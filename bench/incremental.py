@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from _common import setup_logging
 
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--scale", default="s", choices=["xs", "s", "m"])
     parser.add_argument("--repeat", type=int, default=3, help="timed pairs (incremental, full); best of")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    setup_logging()
 
     with tempfile.TemporaryDirectory(prefix="insight-bench-incr-") as tmp:
         work = Path(tmp)

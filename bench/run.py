@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import setup_logging
+
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
 
@@ -56,7 +58,7 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", default=["xs", "s"])
     parser.add_argument("--no-gates", action="store_true")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    setup_logging()
     with tempfile.TemporaryDirectory(prefix="insight-bench-") as tmp:
         results = {s: bench_scale(s, Path(tmp), not args.no_gates) for s in args.scales}
     base = results[args.scales[0]]

@@ -1,0 +1,152 @@
+"""Helpers shared by the bench scripts: a child process's wall time and the peak memory of its process tree,
+the scheduled job's per-stage seconds from its JSON log, and what machine the figures come from."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+GB = 1024**3
+
+
+def setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", force=True
+    )
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(c) for c in f.read().split()]
+    except OSError:  # the process ended between two reads
+        pass
+    return kids
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants, summed (/proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+        todo += _children(p)
+    return total
+
+
+@dataclass
+class Measured:
+    """A finished child process: exit code, wall seconds, the peak of its process tree's summed RSS."""
+
+    cmd: list[str]
+    returncode: int
+    wall_s: float
+    peak_rss: int
+    stdout: str
+    stderr: str
+    started_at: float = 0.0  # time.time() at launch
+    ended_at: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def peak_rss_gb(self) -> float:
+        return self.peak_rss / GB
+
+
+def measure(
+    cmd: list[str], *, env: dict | None = None, cwd: Path | None = None, poll: float = 0.2
+) -> Measured:
+    """Run ``cmd``; poll /proc every ``poll`` seconds for the summed RSS of its whole process tree."""
+    started_at, t = time.time(), time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out: dict[str, str] = {}
+
+    def drain(name: str, stream) -> None:  # read the pipes while polling, or a chatty child blocks
+        out[name] = stream.read()
+
+    readers = [
+        threading.Thread(target=drain, args=(n, s), daemon=True)
+        for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr))
+    ]
+    for r in readers:
+        r.start()
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(poll)
+    wall = time.perf_counter() - t
+    for r in readers:
+        r.join()
+    return Measured(cmd, proc.returncode, wall, peak, out["stdout"], out["stderr"], started_at, time.time())
+
+
+def _ts(event: dict) -> float:
+    return datetime.fromisoformat(event["ts"]).timestamp()
+
+
+def events(stdout: str) -> list[dict]:
+    """The JSON objects of ``insight-engine run --log-format json`` (one per stdout line)."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def stage_seconds(run: Measured) -> dict[str, float]:
+    """Wall seconds per stage of one `insight-engine run --log-format json`, from its events' timestamps.
+
+    ``startup`` (launch to run_started: imports, crash recovery), ``raw_gate``, ``ledger`` (raw gate's end
+    to dbt's start: importing dbt, fingerprinting the landing zone), ``dbt_build``, ``mart_gate``,
+    ``publish`` (to run_finished) and ``exit`` (run_finished to the process's end). A stage that did not run
+    is absent.
+    """
+    marks: dict[tuple[str, str], float] = {}
+    for e in events(run.stdout):
+        key = (e.get("stage"), e.get("event"))
+        if key[1] in {"run_started", "run_finished", "stage_started", "stage_finished"}:
+            marks.setdefault(key, _ts(e))
+    spans = {
+        "startup": (run.started_at, marks.get(("run", "run_started"))),
+        "raw_gate": (marks.get(("raw_gate", "stage_started")), marks.get(("raw_gate", "stage_finished"))),
+        "ledger": (
+            marks.get(("raw_gate", "stage_finished"), marks.get(("run", "run_started"))),
+            marks.get(("dbt_build", "stage_started")),
+        ),
+        "dbt_build": (marks.get(("dbt_build", "stage_started")), marks.get(("dbt_build", "stage_finished"))),
+        "mart_gate": (marks.get(("mart_gate", "stage_started")), marks.get(("mart_gate", "stage_finished"))),
+        "publish": (marks.get(("publish", "stage_started")), marks.get(("run", "run_finished"))),
+        "exit": (marks.get(("run", "run_finished")), run.ended_at),
+    }
+    return {name: round(b - a, 2) for name, (a, b) in spans.items() if a is not None and b is not None}
+
+
+def machine() -> dict[str, object]:
+    """Cores, RAM and CPU model from /proc."""
+    info: dict[str, object] = {"cores": os.cpu_count()}
+    try:
+        mem = Path("/proc/meminfo").read_text()
+        kb = next(int(line.split()[1]) for line in mem.splitlines() if line.startswith("MemTotal:"))
+        info["ram_gb"] = round(kb / 1024**2, 1)
+    except (OSError, StopIteration):
+        pass
+    try:
+        cpu = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = next(line.split(":", 1)[1].strip() for line in cpu.splitlines() if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    try:
+        info["affinity_cores"] = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        pass
+    return info
