@@ -22,6 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from _common import setup_logging
+
 from insight_engine.dbt import run_dbt
 from insight_engine.generate import generate
 
@@ -53,18 +55,53 @@ def slowest(target: Path, n: int = 8) -> list[tuple[str, float]]:
     return [(r["unique_id"].split(".", 2)[-1][:60], r["execution_time"]) for r in ranked]
 
 
+def compare(raw: Path, work: Path, dbt_args: list[str]) -> dict:
+    """``dbt <dbt_args>`` over ``raw`` on DuckDB (in this process) then on Spark (a subprocess), each into its
+    own folder under ``work``: wall seconds, summed node seconds per resource type, slowest nodes."""
+    log.info("dbt %s on DuckDB", " ".join(dbt_args))
+    t = time.perf_counter()
+    duck = run_dbt(dbt_args, raw_root=raw, warehouse=work / "duck.duckdb", target_path=work / "duck_target")
+    duck_s = time.perf_counter() - t
+    if not duck.success:
+        raise SystemExit(f"DuckDB build failed: {duck.failures[:3]}")
+    log.info("DuckDB: %.1f s", duck_s)
+
+    spark_work = work / "spark_build"
+    spark_work.mkdir()
+    log.info("dbt %s on Spark (spark_local); progress in %s", " ".join(dbt_args), spark_work / "logs")
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", _SPARK_BUILD, str(raw), str(spark_work), json.dumps(dbt_args)],
+        cwd=spark_work,
+        env={**os.environ, "TZ": "UTC"},
+        check=False,
+    )
+    spark_s = time.perf_counter() - t
+    result = json.loads((spark_work / "result.json").read_text())
+    if not result["success"]:
+        raise SystemExit(f"Spark build failed: {result['failures'][:3]}")
+    log.info("Spark: %.1f s", spark_s)
+    return {
+        "duckdb_s": duck_s,
+        "spark_s": spark_s,
+        "duckdb_nodes": node_seconds(work / "duck_target"),
+        "spark_nodes": node_seconds(spark_work / "target"),
+        "slowest": {"DuckDB": slowest(work / "duck_target"), "Spark": slowest(spark_work / "target")},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", default="s", choices=["xs", "s", "m"])
+    parser.add_argument("--scale", default="s", choices=["xs", "s", "m", "l"])
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--skip-unit-tests", action="store_true", help="build with --exclude-resource-type unit_test"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    setup_logging()
     dbt_args = ["build"] + (["--exclude-resource-type", "unit_test"] if args.skip_unit_tests else [])
 
     with tempfile.TemporaryDirectory(prefix="insight-bench-spark-") as tmp:
@@ -72,36 +109,9 @@ def main() -> None:
         raw = work / "raw"
         log.info("generating scale %s (%s days)", args.scale, args.days or "default")
         gen = generate(raw, scale=args.scale, seed=args.seed, days=args.days, bad_rate=0.02)
-
-        log.info("dbt %s on DuckDB", " ".join(dbt_args))
-        t = time.perf_counter()
-        duck = run_dbt(
-            dbt_args, raw_root=raw, warehouse=work / "duck.duckdb", target_path=work / "duck_target"
-        )
-        duck_s = time.perf_counter() - t
-        if not duck.success:
-            raise SystemExit(f"DuckDB build failed: {duck.failures[:3]}")
-        log.info("DuckDB: %.1f s", duck_s)
-
-        spark_work = work / "spark_build"
-        spark_work.mkdir()
-        log.info("dbt %s on Spark (spark_local); progress in %s", " ".join(dbt_args), spark_work / "logs")
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", _SPARK_BUILD, str(raw), str(spark_work), json.dumps(dbt_args)],
-            cwd=spark_work,
-            env={**os.environ, "TZ": "UTC"},
-            check=False,
-        )
-        spark_s = time.perf_counter() - t
-        result = json.loads((spark_work / "result.json").read_text())
-        if not result["success"]:
-            raise SystemExit(f"Spark build failed: {result['failures'][:3]}")
-        log.info("Spark: %.1f s", spark_s)
-
-        duck_nodes = node_seconds(work / "duck_target")
-        spark_nodes = node_seconds(spark_work / "target")
-        slow = {"DuckDB": slowest(work / "duck_target"), "Spark": slowest(spark_work / "target")}
+        res = compare(raw, work, dbt_args)
+        duck_s, spark_s = res["duckdb_s"], res["spark_s"]
+        duck_nodes, spark_nodes, slow = res["duckdb_nodes"], res["spark_nodes"], res["slowest"]
 
     print(f"\nlanding zone: scale {args.scale}, {gen.total_rows:,} rows; dbt {' '.join(dbt_args)}")
     print(f"{'':<22}{'DuckDB':>10}{'Spark':>10}{'Spark/DuckDB':>14}")
