@@ -4,8 +4,9 @@ a memory bound and keeps every row (raw = clean + quarantined).
 A small xs landing zone is generated, then one more load folder of ``--rows`` web events is written with
 pyarrow (vectorised: ids, anonymous visitors, timestamps on the day before the load, event types, pages,
 devices; 0.1% of rows with a blank event id, which the warehouse quarantines). The scheduled job
-(`insight-engine run --full-refresh`) runs in a child process; its peak resident memory (``ru_maxrss``)
-and each stage's seconds are printed, with DuckDB's ``memory_limit`` (``DUCKDB_MEMORY_LIMIT``, 4GB here).
+(`insight-engine run --full-refresh`) runs in a child process; its peak resident memory (the process
+tree's RSS summed, bench/_common.py) and each stage's seconds are printed, with DuckDB's ``memory_limit``
+(``DUCKDB_MEMORY_LIMIT``, 4GB here).
 The raw gate stops such a load (a volume 100,000 times the day before's); the job is then run again with
 ``--skip-gates``, as an operator who accepts the volume would, to measure `dbt build` over it.
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,14 +29,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _common import events, measure
 
 from insight_engine.generate import generate
 
-# runs argv[1:] and prints its peak resident memory (KiB) last on stderr
-PEAK = (
-    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"
-)
 EVENT_TYPES = np.array(["page_view", "product_view", "add_to_cart", "checkout_start", "search"])
 PAGES = np.array(["/", "/search", "/product/1", "/cart", "/checkout", "/help"])
 DEVICES = np.array(["desktop", "mobile_web", "ios_app", "android_app"])
@@ -106,21 +102,16 @@ def main() -> None:
     env = {**os.environ, "TZ": "UTC", "DUCKDB_MEMORY_LIMIT": args.memory_limit}
 
     def job(*extra: str) -> tuple[int, float, float, dict, str]:
-        """The job in a child process: (exit code, wall seconds, peak RSS GB, stage seconds, log)."""
+        """The job in a child process: (exit code, wall seconds, peak RSS GB of its process tree, stage
+        seconds, log)."""
         cmd = [sys.executable, "-m", "insight_engine.cli", "run", "--full-refresh", "--raw-root", str(raw)]
         cmd += ["--warehouse-dir", str(work / "warehouse"), "--gates-dir", str(work / "gates")]
         cmd += ["--target-path", str(work / "target"), "--log-format", "json", *extra]
-        t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True, env=env)
-        wall = time.perf_counter() - t
-        peak_kb = int(proc.stderr.strip().splitlines()[-1])
-        stages = {}
-        for line in proc.stdout.splitlines():
-            if line.startswith("{"):
-                e = json.loads(line)
-                if e.get("event") == "stage_finished":
-                    stages[e["stage"]] = e.get("seconds")
-        return proc.returncode, wall, peak_kb / 1024 / 1024, stages, proc.stdout
+        m = measure(cmd, env=env)
+        stages = {
+            e["stage"]: e.get("seconds") for e in events(m.stdout) if e.get("event") == "stage_finished"
+        }
+        return m.returncode, m.wall_s, m.peak_rss_gb, stages, m.stdout
 
     print(f"==> insight-engine run --full-refresh (DuckDB memory_limit {args.memory_limit})", flush=True)
     rc, wall, peak, stages, out = job()
