@@ -262,7 +262,7 @@ def bench_scale(scale: str, work: Path, args: argparse.Namespace) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     zone = work / "raw"
     log.info("scale %s: generating into %s", scale, zone)
-    out: dict = {"scale": scale}
+    out: dict = {"scale": scale, "loadavg_start": os.getloadavg()[0]}
     out["generator"] = gen = generator(zone, work, scale, args.seed, args.days, args.bad_rate)
     log.info(
         "generated %s rows (%s days) at %s rows/s, peak RSS %.2f GB",
@@ -316,6 +316,7 @@ def bench_scale(scale: str, work: Path, args: argparse.Namespace) -> dict:
             "ratio": round(res["spark_s"] / res["duckdb_s"], 2),
             "slowest": res["slowest"],
         }
+    out["loadavg_end"] = os.getloadavg()[0]
     return out
 
 
@@ -333,6 +334,14 @@ def _gb(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _load_note(r: dict) -> str:
+    """The 1-minute load average before and after the scale's measurements (this benchmark's own work is
+    in the second): more than the cores means other jobs shared the machine."""
+    if "loadavg_start" not in r:
+        return ""
+    return f"; load average {r['loadavg_start']:.1f} before, {r['loadavg_end']:.1f} after"
+
+
 def markdown(r: dict, meta: dict) -> str:
     g, scan, full, before, daily = (
         r["generator"],
@@ -346,7 +355,7 @@ def markdown(r: dict, meta: dict) -> str:
         f"### Scale {r['scale']}: {g['rows']:,} rows, {g['days']} days",
         "",
         f"{meta['date']}, {m.get('cores')} cores ({m.get('cpu', '?')}), {m.get('ram_gb', '?')} GB RAM; "
-        f"`{meta['command']}`",
+        f"`{meta['command']}`{_load_note(r)}",
         "",
         "| figure | seconds | peak RSS GB | notes |",
         "|---|---:|---:|---|",
