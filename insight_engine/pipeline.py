@@ -19,6 +19,10 @@ from insight_engine.inputs import check_dbt_vars, check_path, check_run_id
 log = logging.getLogger(__name__)
 
 DbtLog = Literal["console", "quiet", "events"]
+# A daily run leaves out dbt's unit tests: their inputs are static fixtures, so they prove the SQL, not the
+# day's data; CI (`make test`) and every --full-refresh run them (DECISIONLOG.md, "Unit tests in the
+# daily run")
+UNIT_TESTS_OFF = ["--exclude-resource-type", "unit_test"]
 _LOAD_DIR = re.compile(r"^load_date=(\d{4}-\d{2}-\d{2})$")
 
 
@@ -356,7 +360,7 @@ def run(
 
     stage_started("dbt_build", "dbt build" + (" --full-refresh" if full_refresh else ""))
     t = time.perf_counter()
-    args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    args = ["build"] + (["--full-refresh"] if full_refresh else UNIT_TESTS_OFF)
     all_vars = {**(dbt_vars or {}), **selection}
     if all_vars:
         args += ["--vars", json.dumps(all_vars)]
