@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from duckdb.sqltypes import BOOLEAN, VARCHAR
 from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -87,6 +88,8 @@ log = logging.getLogger(__name__)
 
 Stage = Literal["raw", "marts"]
 Engine = Literal["schema", "gx", "runner"]
+RowEngine = Literal["sql", "gx"]
+ROW_ENGINES: tuple[RowEngine, ...] = ("sql", "gx")
 STAGES: tuple[Stage, ...] = ("raw", "marts")
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -1141,6 +1144,7 @@ class _Aggregate:
     counts: Counter[str] = field(default_factory=Counter)
     values: dict[str, Any] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
+    row_engine: RowEngine = "gx"  # sql: counted by the DuckDB row engine (exact sample counts)
 
     def add(self, evr: ExpectationValidationResult) -> None:
         info = evr.exception_info or {}
@@ -1226,10 +1230,12 @@ class _Aggregate:
             message=msg,
             details={
                 "missing_count": self.missing_count,
-                # counted over the sampled unexpected values (up to 20 per chunk), not over all rows
+                # gx: counted over the sampled unexpected values (up to 20 per chunk), not over all rows;
+                # sql: the 20 most frequent unexpected values, counted over all rows read
                 "sample_value_counts": [
                     {"value": self.values[k], "count": c} for k, c in self.counts.most_common(20)
                 ],
+                **({"row_engine": "sql"} if self.row_engine == "sql" else {}),
             },
             **common,
         )
@@ -1520,6 +1526,9 @@ class _Run:
     # raw gate with a gated-loads state: what to read per table, and the totals to remember if all passes
     scopes: dict[str, gated.Scope] = field(default_factory=dict)
     totals: dict[str, gated.TableTotals] = field(default_factory=dict)
+    # raw gate: "sql" evaluates the row-level expectations it covers in DuckDB, "gx" leaves all to GX
+    row_engine: RowEngine = "sql"
+    regex_functions: dict[str, str] = field(default_factory=dict)  # pattern -> DuckDB function name
 
     def state(self, table: str) -> Literal["ok", "empty", "broken"]:
         """Whether a (parent) table can be read: ``empty`` when the landing zone has no files for it."""
@@ -1979,41 +1988,30 @@ def _gx_results(
     cached: gated.TableTotals | None = None,
 ) -> tuple[int, list[ExpectationResult], dict[str, dict[str, int]]]:
     """GX over the table's rows (of ``loads`` only, when given, the counts of the loads gated before added
-    from ``cached``); also returns every expectation's counts for the gated-loads state."""
-    con = run.source.con
-    gx_exps = [e for e in suite.gx_suite.expectations if suite.engine_of(e) == "gx"]
-    if not gx_exps:
+    from ``cached``); also returns every expectation's counts for the gated-loads state. The raw gate's
+    expectations the sql row engine covers are counted in DuckDB (:func:`_sql_row_counts`), the rest by GX."""
+    all_exps = [e for e in suite.gx_suite.expectations if suite.engine_of(e) == "gx"]
+    if not all_exps:
         return 0, [], {}
-    sql = _select_sql(suite, run.source, gx_exps, loads)
-    # copies with ids of our own: GX returns results in its own order, the id maps them back
-    chunk_suite = gx.ExpectationSuite(
-        name=f"{suite.name}.chunk", expectations=[e.configuration.to_domain_obj() for e in gx_exps]
-    )
-    aggregates: dict[str, _Aggregate] = {}
-    for i, (copy, exp) in enumerate(zip(chunk_suite.expectations, gx_exps, strict=True)):
-        copy.id = f"{suite.name}#{i}"
-        aggregates[copy.id] = _Aggregate(exp=exp)
+    checks, sql_columns = _sql_plan(suite, run, all_exps)
+    by_sql = {id(c.exp) for c in checks}
+    gx_exps = [e for e in all_exps if id(e) not in by_sql]
+    # every expectation's aggregate, in the suite's order: the sql engine's and GX's
+    aggregates: dict[int, _Aggregate] = {}
+    for exp in all_exps:
+        agg = aggregates[id(exp)] = _Aggregate(exp=exp, row_engine="sql" if id(exp) in by_sql else "gx")
         before = cached.expectations.get(_gx_key(exp)) if cached is not None else None
         if before is not None:
-            aggregates[copy.id].is_map = True
-            aggregates[copy.id].element_count = before["element"]
-            aggregates[copy.id].missing_count = before["missing"]
-            aggregates[copy.id].unexpected_count = before["unexpected"]
-    batch_definition = run.batch_definition_for(suite.table)
+            agg.is_map = True
+            agg.element_count = before["element"]
+            agg.missing_count = before["missing"]
+            agg.unexpected_count = before["unexpected"]
+    nothing_new = loads is not None and not loads
+    if checks and not nothing_new:
+        _sql_row_counts(suite, run, checks, sql_columns, [aggregates[id(c.exp)] for c in checks], loads)
     n_chunks = 0
-    chunks = (
-        []
-        if loads is not None and not loads
-        else _chunks(con, sql, total, run.chunk_rows, _partition_columns(gx_exps))
-    )
-    for df in chunks:
-        n_chunks += 1
-        validation = batch_definition.get_batch(batch_parameters={"dataframe": df}).validate(
-            chunk_suite, result_format=RESULT_FORMAT
-        )
-        for evr in validation.results:
-            aggregates[evr.expectation_config.id].add(evr)
-        log.debug("%s: chunk %d, %d rows", suite.table, n_chunks, len(df))
+    if gx_exps:
+        n_chunks = _gx_chunks(suite, run, gx_exps, aggregates, total, loads, nothing_new)
     totals = {
         _gx_key(a.exp): {
             "element": a.element_count,
@@ -2026,8 +2024,315 @@ def _gx_results(
     return n_chunks, [a.result(suite, suite.table) for a in aggregates.values()], totals
 
 
+def _gx_chunks(
+    suite: Suite,
+    run: _Run,
+    gx_exps: Sequence[Any],
+    aggregates: dict[int, _Aggregate],
+    total: int,
+    loads: frozenset[date] | None,
+    nothing_new: bool,
+) -> int:
+    """GX's pandas datasource over the rows, chunk by chunk, into ``aggregates``; returns the chunks read."""
+    con = run.source.con
+    sql = _select_sql(suite, run.source, gx_exps, loads)
+    # copies with ids of our own: GX returns results in its own order, the id maps them back
+    chunk_suite = gx.ExpectationSuite(
+        name=f"{suite.name}.chunk", expectations=[e.configuration.to_domain_obj() for e in gx_exps]
+    )
+    by_id: dict[str, _Aggregate] = {}
+    for i, (copy, exp) in enumerate(zip(chunk_suite.expectations, gx_exps, strict=True)):
+        copy.id = f"{suite.name}#{i}"
+        by_id[copy.id] = aggregates[id(exp)]
+    batch_definition = run.batch_definition_for(suite.table)
+    n_chunks = 0
+    chunks = [] if nothing_new else _chunks(con, sql, total, run.chunk_rows, _partition_columns(gx_exps))
+    for df in chunks:
+        n_chunks += 1
+        validation = batch_definition.get_batch(batch_parameters={"dataframe": df}).validate(
+            chunk_suite, result_format=RESULT_FORMAT
+        )
+        for evr in validation.results:
+            by_id[evr.expectation_config.id].add(evr)
+        log.debug("%s: chunk %d, %d rows", suite.table, n_chunks, len(df))
+    return n_chunks
+
+
 def _gx_key(exp: Any) -> str:
     return gated.expectation_key(exp.expectation_type, _kwargs(exp))
+
+
+# -------------------------------------------------------------------------------------- sql engine
+REGEX = "expect_column_values_to_match_regex"
+IN_SET = "expect_column_values_to_be_in_set"
+BETWEEN = "expect_column_values_to_be_between"
+PAIR_GREATER = "expect_column_pair_values_a_to_be_greater_than_b"
+COMPOUND_UNIQUE = "expect_compound_columns_to_be_unique"
+# the raw gate's row-level GX expectations that the sql row engine evaluates as DuckDB aggregates
+SQL_ROW_TYPES = frozenset({NOT_NULL, REGEX, IN_SET, BETWEEN, PAIR_GREATER, COMPOUND_UNIQUE})
+SQL_ROWS_TABLE = "__ie_rows"
+_NUMERIC_TYPES = frozenset({"DOUBLE", "FLOAT", "BIGINT", "INTEGER"})
+_FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT"})
+# types whose pandas form (after DuckDB -> Arrow -> pandas) compares and hashes as the DuckDB value does
+_KEY_TYPES = frozenset({"VARCHAR", "BIGINT", "INTEGER", "BOOLEAN", "DATE", "TIMESTAMP"})
+_NOT_NULL_TYPES = _KEY_TYPES | _FLOAT_TYPES
+
+
+@dataclass(frozen=True)
+class _SqlCheck:
+    """One expectation as DuckDB predicates over the row-engine table, mirroring GX's pandas metrics.
+
+    ``missing``: the rows GX leaves out (its null filter, ``ignore_row_if``); ``unexpected``: the rows of the
+    rest that fail. ``values``: what GX's ``partial_unexpected_list`` shows of a row (named by ``names`` for
+    pairs and compound keys); ``as_float``: integer columns that pandas holds as float64 (they have nulls).
+    """
+
+    exp: Any
+    missing: str
+    unexpected: str
+    values: list[str]
+    names: list[str] | None
+    int_columns: list[str]  # BIGINT columns among ``values``: float in pandas when they hold a null
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number_sql(value: int | float) -> str:
+    return str(value) if isinstance(value, int) else f"{float(value)!r}::double"
+
+
+def _sql_check(exp: Any, types: dict[str, str], column_sql: Any, regex_fn: Any) -> _SqlCheck | None:
+    """The check of ``exp`` in DuckDB, or None where only GX's own evaluation is exact (another type, a
+    ``row_condition``, a column type or argument whose pandas semantics DuckDB would not reproduce)."""
+    kind, kw = exp.expectation_type, exp.configuration.kwargs
+    if kind not in SQL_ROW_TYPES or kw.get("row_condition") or kw.get("condition_parser"):
+        return None
+    cols = _columns_of(kw)
+    if not cols or any(c not in types for c in cols):
+        return None
+
+    def miss(c: str) -> str:  # pandas isnull: null, and NaN for floats
+        q = column_sql(c)
+        return f"({q} is null or isnan({q}))" if types[c] in _FLOAT_TYPES else f"{q} is null"
+
+    def ints(names: Sequence[str]) -> list[str]:
+        return [c for c in names if types[c] in ("BIGINT", "INTEGER")]
+
+    if kind in (NOT_NULL, REGEX, IN_SET, BETWEEN):
+        c = cols[0]
+        q, t = column_sql(c), types[c]
+        if kind == NOT_NULL:
+            if t not in _NOT_NULL_TYPES:
+                return None
+            return _SqlCheck(exp, "false", miss(c), [q], None, ints([c]))
+        if kind == REGEX:
+            regex = kw.get("regex")
+            if t != "VARCHAR" or not isinstance(regex, str):
+                return None
+            try:
+                re.compile(regex)
+            except re.error:
+                return None  # GX reports the exception
+            return _SqlCheck(exp, miss(c), f"not {regex_fn(regex)}({q})", [q], None, [])
+        if kind == IN_SET:
+            value_set = kw.get("value_set")
+            if value_set is None or not isinstance(value_set, list | tuple | set | frozenset):
+                return None
+            values = list(value_set)
+            if t == "VARCHAR" and all(isinstance(v, str) for v in values):
+                items = [_literal(v) for v in values]
+            elif t in _NUMERIC_TYPES and all(_is_number(v) for v in values):
+                items = [_number_sql(v) for v in values]
+            else:
+                return None
+            inside = f"{q} in ({', '.join(items)})" if items else "false"
+            return _SqlCheck(exp, miss(c), f"not ({inside})", [q], None, ints([c]))
+        low, high = kw.get("min_value"), kw.get("max_value")
+        if t not in _NUMERIC_TYPES or (low is None and high is None):
+            return None
+        if any(v is not None and not _is_number(v) for v in (low, high)):
+            return None
+        if low is not None and high is not None and low > high:
+            return None  # GX raises: its exception is the result
+        conds = []
+        if low is not None:
+            conds.append(f"{_number_sql(low)} {'<' if kw.get('strict_min') else '<='} {q}")
+        if high is not None:
+            conds.append(f"{q} {'<' if kw.get('strict_max') else '<='} {_number_sql(high)}")
+        return _SqlCheck(exp, miss(c), f"not ({' and '.join(conds)})", [q], None, ints([c]))
+    if kind == PAIR_GREATER:
+        a, b = cols
+        ta, tb = types[a], types[b]
+        if not ((ta in _NUMERIC_TYPES and tb in _NUMERIC_TYPES) or (ta == tb == "TIMESTAMP")):
+            return None
+        ignore = kw.get("ignore_row_if") or "both_values_are_missing"
+        missing = {
+            "both_values_are_missing": f"({miss(a)} and {miss(b)})",
+            "either_value_is_missing": f"({miss(a)} or {miss(b)})",
+            "neither": "false",
+        }.get(ignore)
+        if missing is None:
+            return None
+        op = ">=" if kw.get("or_equal") else ">"
+        qa, qb = column_sql(a), column_sql(b)
+        # pandas compares a missing value as False: such a row, when kept, is unexpected
+        unexpected = f"({miss(a)} or {miss(b)} or not ({qa} {op} {qb}))"
+        return _SqlCheck(exp, missing, unexpected, [qa, qb], [a, b], ints([a, b]))
+    if kind == COMPOUND_UNIQUE:
+        if any(types[c] not in _KEY_TYPES for c in cols) or len(set(cols)) != len(cols):
+            return None
+        ignore = kw.get("ignore_row_if") or "all_values_are_missing"
+        nulls = [f"{column_sql(c)} is null" for c in cols]
+        missing = {
+            "all_values_are_missing": "(" + " and ".join(nulls) + ")",
+            "any_value_is_missing": "(" + " or ".join(nulls) + ")",
+            "never": "false",
+        }.get(ignore)
+        if missing is None:
+            return None
+        # the rows kept never share a key with the rows left out (those differ in which parts are null), so
+        # counting copies over every row is counting them over the kept ones; GX (pandas duplicated with
+        # keep=False) flags every copy of a duplicated key, nulls equal to nulls
+        keys = ", ".join(column_sql(c) for c in cols)
+        unexpected = f"count(*) over (partition by {keys}) > 1"
+        return _SqlCheck(exp, missing, unexpected, [column_sql(c) for c in cols], list(cols), ints(cols))
+    return None
+
+
+def _regex_udf(pattern: str) -> Any:
+    """``pattern`` over a DuckDB VARCHAR vector exactly as GX's pandas metric applies it: the values as a
+    pandas string Series, ``astype(str).str.contains(pattern)`` (pandas picks RE2 or Python's ``re`` by
+    the same rules it does under GX)."""
+
+    def match(values: Any) -> pa.Array:
+        series = values.to_pandas()
+        found = series.astype(str).str.contains(pattern)
+        return pa.array(found.to_numpy(dtype=bool, na_value=False), type=pa.bool_())
+
+    return match
+
+
+def _regex_function(run: _Run, pattern: str) -> str:
+    """The name of a DuckDB function (registered once per gate run) that matches ``pattern`` as GX does."""
+    if pattern not in run.regex_functions:
+        name = f"__ie_regex_{len(run.regex_functions)}"
+        run.source.con.create_function(
+            name,
+            _regex_udf(pattern),
+            [VARCHAR],
+            BOOLEAN,
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )
+        run.regex_functions[pattern] = name
+    return run.regex_functions[pattern]
+
+
+def _sql_plan(suite: Suite, run: _Run, exps: Sequence[Any]) -> tuple[list[_SqlCheck], dict[str, str]]:
+    """The expectations the sql row engine evaluates, and the columns it reads (name -> SQL)."""
+    source = run.source
+    if run.row_engine != "sql" or not isinstance(source, _RawSource):
+        return [], {}
+    described = {
+        r[0]: str(r[1]).upper()
+        for r in source.con.execute(f"describe select * from {source.relation(suite.table)}").fetchall()
+    }
+    timestamps = set(suite.parsed_timestamps)
+    types: dict[str, str] = dict(described)
+    for base in timestamps:
+        if base in described:
+            types[base + PARSED_SUFFIX] = described[base]
+
+    def column_sql(c: str) -> str:
+        return _quote(f"c:{c}")
+
+    checks = []
+    for exp in exps:
+        check = _sql_check(exp, types, column_sql, lambda p: _regex_function(run, p))
+        if check is not None:
+            checks.append(check)
+    columns: dict[str, str] = {}
+    for check in checks:
+        for c in _columns_of(check.exp.configuration.kwargs):
+            base = c[: -len(PARSED_SUFFIX)] if c.endswith(PARSED_SUFFIX) else None
+            columns[column_sql(c)] = _quote(base) if base in timestamps else _quote(c)
+    return checks, columns
+
+
+def _sql_row_counts(
+    suite: Suite,
+    run: _Run,
+    checks: Sequence[_SqlCheck],
+    columns: dict[str, str],
+    aggregates: Sequence[_Aggregate],
+    loads: frozenset[date] | None = None,
+) -> None:
+    """Evaluate ``checks`` in DuckDB over the table (of ``loads`` only, when given) and add their element,
+    missing and unexpected counts and their most frequent unexpected values (up to 20, exact counts) to
+    ``aggregates``: one scan materialises the columns read and every row's verdicts, aggregates and
+    group-bys over that small table give the rest."""
+    source = run.source
+    assert isinstance(source, _RawSource)
+    con = source.con
+    relation = source.relation(suite.table, loads)
+    projected = ", ".join(f"{expr} as {alias}" for alias, expr in columns.items()) or "1 as __ie_none"
+    names = [*columns] or ["__ie_none"]
+    missing = [f"coalesce({c.missing}, false) as __m{i}" for i, c in enumerate(checks)]
+    unexpected = [f"(not __m{i} and coalesce({c.unexpected}, false)) as __u{i}" for i, c in enumerate(checks)]
+    con.execute(
+        f"create or replace temp table {SQL_ROWS_TABLE} as "
+        f"select {', '.join([*names, *(f'__m{i}' for i in range(len(checks))), *unexpected])} from ("
+        f"select {', '.join([*names, *missing])} from (select {projected} from {relation}))"
+    )
+    try:
+        int_columns = sorted({q for check in checks for q in _int_sample_columns(check)})
+        sums = ["count(*)"]
+        for i in range(len(checks)):
+            sums += [f"count(*) filter (where __m{i})", f"count(*) filter (where __u{i})"]
+        sums += [f"count(*) filter (where {q} is null)" for q in int_columns]
+        row = con.execute(f"select {', '.join(sums)} from {SQL_ROWS_TABLE}").fetchall()[0]
+        total = int(row[0])
+        with_nulls = {q for q, n in zip(int_columns, row[1 + 2 * len(checks) :], strict=True) if n}
+        for i, (check, agg) in enumerate(zip(checks, aggregates, strict=True)):
+            agg.is_map = True
+            agg.element_count += total
+            agg.missing_count += int(row[1 + 2 * i])
+            unexpected = int(row[2 + 2 * i])
+            agg.unexpected_count += unexpected
+            if unexpected:
+                _sql_samples(con, check, i, agg, with_nulls)
+    finally:
+        con.execute(f"drop table if exists {SQL_ROWS_TABLE}")
+
+
+def _int_sample_columns(check: _SqlCheck) -> list[str]:
+    kw = check.exp.configuration.kwargs
+    return [q for c, q in zip(_columns_of(kw), check.values, strict=False) if c in check.int_columns]
+
+
+def _sql_samples(
+    con: duckdb.DuckDBPyConnection, check: _SqlCheck, i: int, agg: _Aggregate, with_nulls: set[str]
+) -> None:
+    """The 20 most frequent unexpected values (rows of a pair, keys of a compound) with their counts, in the
+    JSON form GX's ``partial_unexpected_list`` takes in the results."""
+    aliases = [f"__v{j}" for j in range(len(check.values))]
+    values = ", ".join(f"{v} as {a}" for v, a in zip(check.values, aliases, strict=True))
+    order = ", ".join(f"cast({a} as varchar) nulls first" for a in aliases)
+    rows = con.execute(
+        f"select {values}, count(*) as n from {SQL_ROWS_TABLE} where __u{i} "
+        f"group by {', '.join(aliases)} order by n desc, {order} limit 20"
+    ).fetchall()
+    floats = [v in with_nulls for v in check.values]
+    for record in rows:
+        parts = [float(x) if f and x is not None else x for x, f in zip(record[:-1], floats, strict=True)]
+        value = dict(zip(check.names, parts, strict=True)) if check.names else parts[0]
+        value = _jsonable(value)
+        key = json.dumps(value, sort_keys=True, default=str)
+        agg.counts[key] += int(record[-1])
+        agg.values[key] = value
 
 
 # -------------------------------------------------------------------------------- GX context, docs
@@ -2141,6 +2446,7 @@ def validate(
     gated_loads: Path | None = None,
     regate_all: bool = False,
     landing: dict[str, list] | None = None,
+    row_engine: RowEngine = "sql",
 ) -> GateResult:
     """Run the ``raw`` gate (landing zone under ``raw_root``) or the ``marts`` gate (DuckDB ``warehouse``).
 
@@ -2152,9 +2458,15 @@ def validate(
     the load folders not validated before and add the totals kept for the others (``regate_all``: read
     every load, as ``--full-refresh`` does; ``landing``: the zone's fingerprints, if the caller has them,
     see :func:`insight_engine.ledger.compare`); the state is rewritten when the whole gate passes.
+
+    ``row_engine`` (raw gate): ``"sql"`` evaluates the row-level expectations it covers as DuckDB aggregates
+    with GX's semantics (:data:`SQL_ROW_TYPES`), ``"gx"`` runs every one in GX's pandas datasource (the
+    reference the sql engine is tested against). The mart gate always uses GX.
     """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: choose one of {', '.join(STAGES)}")
+    if row_engine not in ROW_ENGINES:
+        raise ValueError(f"unknown row engine {row_engine!r}: choose one of {', '.join(ROW_ENGINES)}")
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -2190,6 +2502,7 @@ def validate(
             units=units,
             reference=_reference_dates(source),
             problem=problem,
+            row_engine=row_engine,
         )
         if isinstance(source, _RawSource):
             log.info("%s gate: newest load %s, previous %s", stage, *run.reference)
