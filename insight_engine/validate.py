@@ -55,7 +55,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -66,7 +66,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from duckdb.sqltypes import BOOLEAN, VARCHAR
 from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -1304,10 +1303,12 @@ def _select_sql(
         if isinstance(source, _RawSource)
         else source.relation(suite.table)
     )
-    if not isinstance(source, _RawSource) or any(
-        "row_condition" in e.configuration.kwargs for e in expectations
-    ):
+    if not isinstance(source, _RawSource):
         return f"select * from {relation}"
+    if any(e.configuration.kwargs.get("row_condition") for e in expectations):
+        # every column (a row condition may name any), and the <col>__utc names the view does not hold
+        utc = "".join(f", {_quote(b)} as {_quote(b + PARSED_SUFFIX)}" for b in suite.parsed_timestamps)
+        return f"select *{utc} from {relation}"
     wanted: list[str] = []
     for exp in expectations:
         for col in _columns_of(exp.configuration.kwargs):
@@ -1528,7 +1529,6 @@ class _Run:
     totals: dict[str, gated.TableTotals] = field(default_factory=dict)
     # raw gate: "sql" evaluates the row-level expectations it covers in DuckDB, "gx" leaves all to GX
     row_engine: RowEngine = "sql"
-    regex_functions: dict[str, str] = field(default_factory=dict)  # pattern -> DuckDB function name
 
     def state(self, table: str) -> Literal["ok", "empty", "broken"]:
         """Whether a (parent) table can be read: ``empty`` when the landing zone has no files for it."""
@@ -2070,7 +2070,8 @@ PAIR_GREATER = "expect_column_pair_values_a_to_be_greater_than_b"
 COMPOUND_UNIQUE = "expect_compound_columns_to_be_unique"
 # the raw gate's row-level GX expectations that the sql row engine evaluates as DuckDB aggregates
 SQL_ROW_TYPES = frozenset({NOT_NULL, REGEX, IN_SET, BETWEEN, PAIR_GREATER, COMPOUND_UNIQUE})
-SQL_ROWS_TABLE = "__ie_rows"
+SQL_COLUMNS_TABLE = "__ie_columns"  # the columns the sql row engine reads, materialised once
+SQL_ROWS_TABLE = "__ie_rows"  # those columns and every check's missing and unexpected flags
 _NUMERIC_TYPES = frozenset({"DOUBLE", "FLOAT", "BIGINT", "INTEGER"})
 _FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT"})
 # types whose pandas form (after DuckDB -> Arrow -> pandas) compares and hashes as the DuckDB value does
@@ -2093,6 +2094,8 @@ class _SqlCheck:
     values: list[str]
     names: list[str] | None
     int_columns: list[str]  # BIGINT columns among ``values``: float in pandas when they hold a null
+    regex: str | None = None  # a regex check: ``unexpected`` is filled in once its unmatched values are known
+    float_values: list[str] = field(default_factory=list)  # DOUBLE columns among ``values``
 
 
 def _is_number(value: Any) -> bool:
@@ -2103,7 +2106,16 @@ def _number_sql(value: int | float) -> str:
     return str(value) if isinstance(value, int) else f"{float(value)!r}::double"
 
 
-def _sql_check(exp: Any, types: dict[str, str], column_sql: Any, regex_fn: Any) -> _SqlCheck | None:
+def _sql_check(exp: Any, types: dict[str, str], column_sql: Any) -> _SqlCheck | None:
+    """:func:`_sql_check_of`, knowing which sample values are floats (0.0 and -0.0 are two values to GX)."""
+    check = _sql_check_of(exp, types, column_sql)
+    if check is None:
+        return None
+    floats = [column_sql(c) for c in _columns_of(exp.configuration.kwargs) if types[c] in _FLOAT_TYPES]
+    return replace(check, float_values=floats)
+
+
+def _sql_check_of(exp: Any, types: dict[str, str], column_sql: Any) -> _SqlCheck | None:
     """The check of ``exp`` in DuckDB, or None where only GX's own evaluation is exact (another type, a
     ``row_condition``, a column type or argument whose pandas semantics DuckDB would not reproduce)."""
     kind, kw = exp.expectation_type, exp.configuration.kwargs
@@ -2135,7 +2147,7 @@ def _sql_check(exp: Any, types: dict[str, str], column_sql: Any, regex_fn: Any) 
                 re.compile(regex)
             except re.error:
                 return None  # GX reports the exception
-            return _SqlCheck(exp, miss(c), f"not {regex_fn(regex)}({q})", [q], None, [])
+            return _SqlCheck(exp, miss(c), "", [q], None, [], regex=regex)
         if kind == IN_SET:
             value_set = kw.get("value_set")
             if value_set is None or not isinstance(value_set, list | tuple | set | frozenset):
@@ -2201,34 +2213,13 @@ def _sql_check(exp: Any, types: dict[str, str], column_sql: Any, regex_fn: Any) 
     return None
 
 
-def _regex_udf(pattern: str) -> Any:
-    """``pattern`` over a DuckDB VARCHAR vector exactly as GX's pandas metric applies it: the values as a
-    pandas string Series, ``astype(str).str.contains(pattern)`` (pandas picks RE2 or Python's ``re`` by
-    the same rules it does under GX)."""
-
-    def match(values: Any) -> pa.Array:
-        series = values.to_pandas()
-        found = series.astype(str).str.contains(pattern)
-        return pa.array(found.to_numpy(dtype=bool, na_value=False), type=pa.bool_())
-
-    return match
-
-
-def _regex_function(run: _Run, pattern: str) -> str:
-    """The name of a DuckDB function (registered once per gate run) that matches ``pattern`` as GX does."""
-    if pattern not in run.regex_functions:
-        name = f"__ie_regex_{len(run.regex_functions)}"
-        run.source.con.create_function(
-            name,
-            _regex_udf(pattern),
-            [VARCHAR],
-            BOOLEAN,
-            type="arrow",
-            null_handling="special",
-            side_effects=False,
-        )
-        run.regex_functions[pattern] = name
-    return run.regex_functions[pattern]
+def _unmatched(values: pa.Array, pattern: str) -> pa.Array:
+    """The values ``pattern`` does not match, decided exactly as GX's pandas metric decides it: the values
+    as a pandas string Series, ``astype(str).str.contains(pattern)``; pandas picks RE2 or Python's ``re`` by
+    its own rules (lookarounds, ``\\s``, ``$`` before a newline, ``\\w`` on non-ASCII text: ``re``)."""
+    series = values.to_pandas()
+    found = series.astype(str).str.contains(pattern).to_numpy(dtype=bool, na_value=False)
+    return values.filter(pa.array(~found))
 
 
 def _sql_plan(suite: Suite, run: _Run, exps: Sequence[Any]) -> tuple[list[_SqlCheck], dict[str, str]]:
@@ -2236,22 +2227,21 @@ def _sql_plan(suite: Suite, run: _Run, exps: Sequence[Any]) -> tuple[list[_SqlCh
     source = run.source
     if run.row_engine != "sql" or not isinstance(source, _RawSource):
         return [], {}
-    described = {
-        r[0]: str(r[1]).upper()
-        for r in source.con.execute(f"describe select * from {source.relation(suite.table)}").fetchall()
-    }
+    spec = suite.contract
+    assert spec is not None
+    # the contract view's types: every column is cast to its family's type (contract.cast_sql)
+    types: dict[str, str] = {c.name: contract.SQL_TYPES[c.family] for c in spec.columns}
+    types |= {LOADED_AT: "TIMESTAMP", LOAD_DATE: "DATE"}
+    types |= {c + UNCASTABLE_SUFFIX: "BOOLEAN" for c in [*spec.column_names, LOADED_AT]}
     timestamps = set(suite.parsed_timestamps)
-    types: dict[str, str] = dict(described)
-    for base in timestamps:
-        if base in described:
-            types[base + PARSED_SUFFIX] = described[base]
+    types |= {c + PARSED_SUFFIX: "TIMESTAMP" for c in timestamps}
 
     def column_sql(c: str) -> str:
         return _quote(f"c:{c}")
 
     checks = []
     for exp in exps:
-        check = _sql_check(exp, types, column_sql, lambda p: _regex_function(run, p))
+        check = _sql_check(exp, types, column_sql)
         if check is not None:
             checks.append(check)
     columns: dict[str, str] = {}
@@ -2280,13 +2270,26 @@ def _sql_row_counts(
     relation = source.relation(suite.table, loads)
     projected = ", ".join(f"{expr} as {alias}" for alias, expr in columns.items()) or "1 as __ie_none"
     names = [*columns] or ["__ie_none"]
-    missing = [f"coalesce({c.missing}, false) as __m{i}" for i, c in enumerate(checks)]
-    unexpected = [f"(not __m{i} and coalesce({c.unexpected}, false)) as __u{i}" for i, c in enumerate(checks)]
-    con.execute(
-        f"create or replace temp table {SQL_ROWS_TABLE} as "
-        f"select {', '.join([*names, *(f'__m{i}' for i in range(len(checks))), *unexpected])} from ("
-        f"select {', '.join([*names, *missing])} from (select {projected} from {relation}))"
-    )
+    # a DuckDB temp table, not Arrow in Python: DuckDB's buffer manager bounds its memory (it spills)
+    con.execute(f"create or replace temp table {SQL_COLUMNS_TABLE} as select {projected} from {relation}")
+    registered: list[str] = []
+    try:
+        checks = [
+            _with_unmatched(con, check, registered) if check.regex is not None else check for check in checks
+        ]
+        missing = [f"coalesce({c.missing}, false) as __m{i}" for i, c in enumerate(checks)]
+        unexpected = [
+            f"(not __m{i} and coalesce({c.unexpected}, false)) as __u{i}" for i, c in enumerate(checks)
+        ]
+        con.execute(
+            f"create or replace temp table {SQL_ROWS_TABLE} as "
+            f"select {', '.join([*names, *(f'__m{i}' for i in range(len(checks))), *unexpected])} from ("
+            f"select {', '.join([*names, *missing])} from {SQL_COLUMNS_TABLE})"
+        )
+    finally:
+        con.execute(f"drop table if exists {SQL_COLUMNS_TABLE}")
+        for name in registered:
+            con.unregister(name)
     try:
         int_columns = sorted({q for check in checks for q in _int_sample_columns(check)})
         sums = ["count(*)"]
@@ -2308,6 +2311,20 @@ def _sql_row_counts(
         con.execute(f"drop table if exists {SQL_ROWS_TABLE}")
 
 
+def _with_unmatched(con: duckdb.DuckDBPyConnection, check: _SqlCheck, registered: list[str]) -> _SqlCheck:
+    """A regex check whose unexpected rows are those holding a value the regex does not match: every distinct
+    value is matched once (in pandas, as GX matches it), the unmatched ones join back in DuckDB."""
+    assert check.regex is not None
+    column = check.values[0]
+    values = con.execute(
+        f"select distinct {column} as v from {SQL_COLUMNS_TABLE} where {column} is not null"
+    ).to_arrow_table()
+    name = f"__ie_unmatched_{len(registered)}"
+    con.register(name, pa.table({"v": _unmatched(values.column("v").combine_chunks(), check.regex)}))
+    registered.append(name)
+    return replace(check, unexpected=f"{column} in (select v from {name})")
+
+
 def _int_sample_columns(check: _SqlCheck) -> list[str]:
     kw = check.exp.configuration.kwargs
     return [q for c, q in zip(_columns_of(kw), check.values, strict=False) if c in check.int_columns]
@@ -2321,9 +2338,11 @@ def _sql_samples(
     aliases = [f"__v{j}" for j in range(len(check.values))]
     values = ", ".join(f"{v} as {a}" for v, a in zip(check.values, aliases, strict=True))
     order = ", ".join(f"cast({a} as varchar) nulls first" for a in aliases)
+    # DuckDB groups -0.0 with 0.0, pandas keeps them apart: floats are grouped by their text too
+    keys = [*aliases, *(f"cast({v} as varchar)" for v in check.values if v in check.float_values)]
     rows = con.execute(
         f"select {values}, count(*) as n from {SQL_ROWS_TABLE} where __u{i} "
-        f"group by {', '.join(aliases)} order by n desc, {order} limit 20"
+        f"group by {', '.join(keys)} order by n desc, {order} limit 20"
     ).fetchall()
     floats = [v in with_nulls for v in check.values]
     for record in rows:

@@ -1,0 +1,365 @@
+"""The raw gate's DuckDB row engine gives GX's verdicts: every expectation it covers is run with both
+row engines (``row_engine="gx"``, GX's pandas datasource, is the reference) and every success, element,
+missing and unexpected count, percentage and message must be equal; the sample values too, up to the order
+of values with the same count (GX samples the first 20 unexpected rows of a chunk, the sql engine counts the
+20 most frequent unexpected values over all rows, so they are compared where GX saw every unexpected row).
+
+Two landing zones: the xs zone with 2% planted bad rows, and a hand-made one whose suites aim at the edges of
+GX's pandas semantics (nulls, blanks, NaN-like text, regex near-misses, boundaries of between with strict
+options, duplicated compound keys with a null part, pairs of equal values).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from insight_engine.generate import generate
+from insight_engine.validate import SQL_ROW_TYPES, GateResult, TableResult, validate
+
+NO_WAREHOUSE = Path("/nonexistent/warehouse.duckdb")
+ID_REGEX = r"^(?!\s*(?i:nan|none|null|undefined|nat)?\s*$)(?!\s*[+-]?[0-9]+\.0+\s*$).+$"
+
+
+def _gate(raw: Path, out: Path, engine: str, **kwargs: Any) -> GateResult:
+    kwargs.setdefault("data_docs", False)
+    return validate(
+        "raw", raw_root=raw, warehouse=NO_WAREHOUSE, out_dir=out / engine, row_engine=engine, **kwargs
+    )
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _without_samples(message: str) -> str:
+    return message.split("; e.g. ")[0]
+
+
+def _assert_same_samples(gx: Any, sql: Any) -> None:
+    """Where GX's partial list held every unexpected row, both count the same values the same; the top
+    five agree but for the order (and choice) among values of equal count."""
+    if "sample_value_counts" not in gx.details:
+        return  # a runner (or schema) result: the same code made both, its samples are approx_top_k's
+    if not gx.unexpected_count or gx.unexpected_count > 20:
+        counts = [c["count"] for c in sql.details.get("sample_value_counts", [])]
+        assert counts == sorted(counts, reverse=True) and sum(counts) <= (sql.unexpected_count or 0)
+        return
+    gx_counts = {_key(c["value"]): c["count"] for c in gx.details.get("sample_value_counts", [])}
+    sql_counts = {_key(c["value"]): c["count"] for c in sql.details.get("sample_value_counts", [])}
+    assert gx_counts == sql_counts, gx.label
+    gx_top, sql_top = [_key(v) for v in gx.sample_values], [_key(v) for v in sql.sample_values]
+    assert sorted(gx_counts[v] for v in gx_top) == sorted(sql_counts[v] for v in sql_top), gx.label
+    floor = min((gx_counts[v] for v in gx_top), default=0)
+    above = {v for v in gx_top if gx_counts[v] > floor}
+    assert above == {v for v in sql_top if sql_counts[v] > floor}, gx.label
+
+
+def _assert_same_table(gx: TableResult, sql: TableResult) -> int:
+    """The two engines' results of one table agree; returns how many the sql engine evaluated."""
+    assert (gx.table, gx.success, gx.rows, gx.errors, gx.warnings) == (
+        sql.table,
+        sql.success,
+        sql.rows,
+        sql.errors,
+        sql.warnings,
+    )
+    assert len(gx.expectations) == len(sql.expectations), gx.table
+    by_sql = 0
+    for a, b in zip(gx.expectations, sql.expectations, strict=True):
+        where = f"{gx.table}: {a.label} {a.kwargs}"
+        assert (a.expectation, a.column, a.kwargs, a.engine, a.severity) == (
+            b.expectation,
+            b.column,
+            b.kwargs,
+            b.engine,
+            b.severity,
+        ), where
+        assert (a.success, a.element_count, a.unexpected_count, a.unexpected_percent, a.mostly) == (
+            b.success,
+            b.element_count,
+            b.unexpected_count,
+            b.unexpected_percent,
+            b.mostly,
+        ), where
+        assert a.details.get("missing_count") == b.details.get("missing_count"), where
+        assert a.observed_value == b.observed_value, where
+        assert _without_samples(a.message) == _without_samples(b.message), where
+        _assert_same_samples(a, b)
+        by_sql += b.details.get("row_engine") == "sql"
+    return by_sql
+
+
+def _assert_same_gate(gx: GateResult, sql: GateResult) -> int:
+    assert gx.success == sql.success
+    assert [t.table for t in gx.tables] == [t.table for t in sql.tables]
+    return sum(_assert_same_table(a, b) for a, b in zip(gx.tables, sql.tables, strict=True))
+
+
+# ------------------------------------------------------------------------------------- the xs zone
+@pytest.fixture(scope="module")
+def bad_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("engines_xs") / "raw"
+    generate(out, scale="xs", seed=11, bad_rate=0.02)
+    return out
+
+
+def test_both_row_engines_agree_on_the_xs_zone_with_bad_rows(bad_raw: Path, tmp_path: Path) -> None:
+    gx = _gate(bad_raw, tmp_path, "gx", gated_loads=tmp_path / "gx.json")
+    sql = _gate(bad_raw, tmp_path, "sql", gated_loads=tmp_path / "sql.json", data_docs=True)
+    by_sql = _assert_same_gate(gx, sql)
+    # every row-level GX expectation of the project's raw suites is one the sql engine covers
+    covered = [
+        r for t in sql.tables for r in t.expectations if r.engine == "gx" and r.expectation in SQL_ROW_TYPES
+    ]
+    assert by_sql == len(covered) > 100
+    assert sum(r.unexpected_count or 0 for r in covered if r.details.get("row_engine")) > 100
+    # the gated-loads state keeps the same totals under the same keys
+    state_gx = json.loads((tmp_path / "gx.json").read_text())["tables"]
+    state_sql = json.loads((tmp_path / "sql.json").read_text())["tables"]
+    assert {t: v["expectations"] for t, v in state_gx.items()} == {
+        t: v["expectations"] for t, v in state_sql.items()
+    }
+    # GX stays the result store and the Data Docs
+    assert sql.docs_path is not None and sql.docs_path.is_file()
+    assert json.loads(sql.results_path.read_text())["success"] == sql.success
+
+
+# --------------------------------------------------------------------------------- the edge cases
+def _write(raw: Path, table: str, load: str, rows: dict[str, list], schema: dict[str, pa.DataType]) -> None:
+    system, name = table.split(".")
+    folder = raw / system / name / f"load_date={load}"
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {c: pa.array(v, type=schema.get(c, pa.string())) for c, v in rows.items()}
+    pq.write_table(pa.table(arrays), folder / "part-0.parquet")
+
+
+def _suite(folder: Path, table: str, expectations: list[tuple[str, dict[str, Any]]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    suite = {
+        "name": f"raw.{table}",
+        "meta": {"insight_engine": {"stage": "raw", "table": table, "tolerated_rows": 0}},
+        "expectations": [{"type": kind, "kwargs": kwargs} for kind, kwargs in expectations],
+    }
+    (folder / f"{table}.json").write_text(json.dumps(suite))
+
+
+TEXT = [
+    "CS-1",
+    None,
+    "",
+    "  ",
+    "nan",
+    "NaN",
+    " None ",
+    "null",
+    "12.0",
+    "-7.00",
+    "12.5",
+    "CS-1\n",
+    "ab\n",
+    "Ä-9",
+    "١٢٣",
+    "email",
+    "Email",
+    " email",
+    "CS-1",
+    "/x",
+]
+N = len(TEXT)
+
+
+@pytest.fixture(scope="module")
+def edge_zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("engines_edges")
+    raw, suites = root / "raw", root / "suites" / "raw"
+    ts = pa.timestamp("us")
+    t0, t1 = datetime(2026, 1, 1, 8), datetime(2026, 1, 2, 8)
+    for load in ("2026-01-01", "2026-01-02"):
+        _write(
+            raw,
+            "crm.cases",
+            load,
+            {
+                "case_id": TEXT,
+                "crm_customer_id": ["C1", "C1", None, None, "C2", "C2", *([None] * (N - 6))],
+                "opened_at": [t0, t0, t1, None, None, t1, t0, *([t1] * (N - 7))],
+                "first_response_at": [t0, t1, t0, t0, None, None, t0, *([None] * (N - 7))],
+                "closed_at": [t1, t0, t0, None, t1, None, t0, *([t1] * (N - 7))],
+                "channel": TEXT[::-1],
+                "reopen_count": [0, 1, 100, 101, -1, None, 5, *range(N - 7)],
+                "_loaded_at": [t1] * N,
+            },
+            {
+                "opened_at": ts,
+                "first_response_at": ts,
+                "closed_at": ts,
+                "reopen_count": pa.int64(),
+                "_loaded_at": ts,
+            },
+        )
+        _write(
+            raw,
+            "survey.answers",
+            load,
+            {
+                "response_id": ["R1", "R1", "R2", None, None, "R3", "nan", "nan"],
+                "question_id": ["Q1", "Q1", None, "Q1", "Q1", "Q1", "Q2", "Q2"],
+                "answer_numeric": [0.0, 10.0, -0.0, 10.000001, float("nan"), None, 5.5, 1.0],
+                "answer_text": ["1", "10", "x", "", None, "0", "1.0", "1"],
+            },
+            {"answer_numeric": pa.float64()},
+        )
+        _write(
+            raw,
+            "survey.questions",
+            load,
+            {
+                "question_id": ["Q1", "Q2", "Q3", "Q4", "Q5", "Q1"],
+                "scale_min": [0, 1, None, 5, 0, 1],
+                "scale_max": [10, 1, 5, None, 0, 0],
+            },
+            {"scale_min": pa.int64(), "scale_max": pa.int64()},
+        )
+    pair = "expect_column_pair_values_a_to_be_greater_than_b"
+    unique = "expect_compound_columns_to_be_unique"
+    between = "expect_column_values_to_be_between"
+    regex = "expect_column_values_to_match_regex"
+    in_set = "expect_column_values_to_be_in_set"
+    _suite(
+        suites,
+        "crm.cases",
+        [
+            ("expect_column_values_to_not_be_null", {"column": "case_id"}),
+            (regex, {"column": "case_id", "regex": ID_REGEX, "mostly": 0.5}),
+            (regex, {"column": "case_id", "regex": r"^CS-\d$"}),
+            (regex, {"column": "case_id", "regex": r"\d"}),
+            (regex, {"column": "case_id", "regex": r"^\w+$"}),
+            (regex, {"column": "case_id", "regex": r"^\s*$"}),
+            (regex, {"column": "case_id", "regex": r"(?i)^email$"}),
+            (regex, {"column": "case_id", "regex": r"^/"}),
+            (regex, {"column": "case_id", "regex": r"b\Z"}),
+            (regex, {"column": "reopen_count", "regex": r"^\d+$"}),  # not text: GX's
+            (in_set, {"column": "channel", "value_set": ["email", "", "nan", "CS-1"]}),
+            (in_set, {"column": "channel", "value_set": []}),
+            (in_set, {"column": "channel", "value_set": ["email", 1]}),  # mixed types: GX's
+            (in_set, {"column": "reopen_count", "value_set": [0, 1, 5.0, 2.5]}),
+            (in_set, {"column": "case_id", "value_set": ["CS-1"], "row_condition": 'channel=="email"'}),
+            (between, {"column": "reopen_count", "min_value": 0, "max_value": 100}),
+            (between, {"column": "reopen_count", "min_value": 0, "max_value": 100, "strict_min": True}),
+            (between, {"column": "reopen_count", "min_value": 0, "max_value": 100, "strict_max": True}),
+            (between, {"column": "reopen_count", "min_value": 1, "strict_min": True, "strict_max": True}),
+            (between, {"column": "reopen_count", "max_value": 5, "strict_max": True}),
+            (between, {"column": "reopen_count", "min_value": 0.5, "max_value": 5.5}),
+            (between, {"column": "case_id", "min_value": 0, "max_value": 1}),  # text: GX raises
+            (pair, {"column_A": "closed_at", "column_B": "opened_at", "or_equal": True}),
+            (pair, {"column_A": "closed_at", "column_B": "opened_at", "or_equal": False}),
+            (
+                pair,
+                {"column_A": "first_response_at", "column_B": "opened_at", "ignore_row_if": "neither"},
+            ),
+            (
+                pair,
+                {
+                    "column_A": "closed_at__utc",
+                    "column_B": "opened_at__utc",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            ),
+            (unique, {"column_list": ["case_id", "load_date"], "ignore_row_if": "any_value_is_missing"}),
+            (unique, {"column_list": ["case_id", "crm_customer_id"]}),
+            (unique, {"column_list": ["crm_customer_id", "load_date"], "ignore_row_if": "never"}),
+            (
+                unique,
+                {"column_list": ["crm_customer_id", "opened_at"], "ignore_row_if": "any_value_is_missing"},
+            ),
+        ],
+    )
+    _suite(
+        suites,
+        "survey.answers",
+        [
+            ("expect_column_values_to_not_be_null", {"column": "response_id"}),
+            ("expect_column_values_to_not_be_null", {"column": "question_id", "mostly": 0.5}),
+            (regex, {"column": "response_id", "regex": ID_REGEX}),
+            (between, {"column": "answer_numeric", "min_value": 0, "max_value": 10}),
+            (between, {"column": "answer_numeric", "min_value": 0, "max_value": 10, "strict_min": True}),
+            (between, {"column": "answer_numeric", "min_value": -0.0, "max_value": 10.0, "strict_max": True}),
+            (in_set, {"column": "answer_numeric", "value_set": [0, 1, 5.5]}),
+            (in_set, {"column": "answer_text", "value_set": ["1", "10", ""]}),
+            (
+                unique,
+                {"column_list": ["response_id", "question_id", "load_date"], "ignore_row_if": "never"},
+            ),
+            (unique, {"column_list": ["response_id", "question_id"], "mostly": 0.5}),
+        ],
+    )
+    _suite(
+        suites,
+        "survey.questions",
+        [
+            (pair, {"column_A": "scale_max", "column_B": "scale_min"}),
+            (pair, {"column_A": "scale_max", "column_B": "scale_min", "or_equal": True}),
+            (
+                pair,
+                {
+                    "column_A": "scale_max",
+                    "column_B": "scale_min",
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            ),
+            (between, {"column": "scale_min", "min_value": 0, "max_value": 1}),
+            (between, {"column": "scale_max", "min_value": 1, "max_value": 10, "strict_max": True}),
+            (in_set, {"column": "scale_max", "value_set": [0, 10]}),
+            (unique, {"column_list": ["question_id", "load_date"]}),
+            (unique, {"column_list": ["question_id", "scale_min"], "ignore_row_if": "never"}),
+        ],
+    )
+    return raw, suites.parent
+
+
+def test_both_row_engines_agree_on_the_edges_of_gx_semantics(
+    edge_zone: tuple[Path, Path], tmp_path: Path
+) -> None:
+    raw, suites = edge_zone
+    gx = _gate(raw, tmp_path, "gx", suites_dir=suites)
+    sql = _gate(raw, tmp_path, "sql", suites_dir=suites)
+    assert sorted(t.table for t in sql.tables) == ["crm.cases", "survey.answers", "survey.questions"]
+    assert all(not t.errors for t in sql.tables), [t.errors for t in sql.tables]
+    by_sql = _assert_same_gate(gx, sql)
+    results = [r for t in sql.tables for r in t.expectations if r.engine == "gx"]
+    fallback = [r for r in results if r.details.get("row_engine") != "sql"]
+    # GX keeps a regex on a number, a mixed-type set, a row_condition and a between on text
+    assert len(fallback) == 4 and by_sql == len(results) - 4
+    assert all(not r.success for r in fallback if r.expectation == "expect_column_values_to_be_between")
+    # the edges do find something: most checks have unexpected rows
+    assert sum(1 for r in results if r.unexpected_count) > len(results) // 2
+
+
+def test_the_row_engine_is_an_option(bad_raw: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="row engine"):
+        validate("raw", raw_root=bad_raw, warehouse=NO_WAREHOUSE, out_dir=tmp_path, row_engine="spark")
+
+
+def test_samples_name_the_most_frequent_unexpected_values(
+    edge_zone: tuple[Path, Path], tmp_path: Path
+) -> None:
+    raw, suites = edge_zone
+    sql = _gate(raw, tmp_path, "sql", suites_dir=suites)
+    unique = sql.table("survey.answers").expectation(
+        "expect_compound_columns_to_be_unique", "response_id, question_id"
+    )
+    # every load holds R1/Q1 twice and nan/Q2 twice: four copies each over the two loads
+    top = {
+        (c["value"]["response_id"], c["value"]["question_id"]): c["count"]
+        for c in unique.details["sample_value_counts"]
+    }
+    assert top[("R1", "Q1")] == 4 and top[("nan", "Q2")] == 4
+    assert unique.details["row_engine"] == "sql" and date(2026, 1, 1)
