@@ -10,11 +10,28 @@ in the warehouse). Each expectation is evaluated by one of three engines:
   table (a Parquet footer, a CSV header; a broken file is named) or of the warehouse table. A failed schema
   expectation of severity critical is fatal for its table: the row-level checks are skipped.
 * **gx**: every other GX expectation (column map, column pair, multicolumn map, and the custom
-  ``expect_table_columns_to_contain_no_pii``) runs in GX's pandas datasource over chunks streamed from DuckDB
-  (``to_arrow_reader``, formerly ``fetch_record_batch``), then is aggregated into one result per expectation:
-  counts summed, the most frequent unexpected values kept, success recomputed against ``mostly``. GX's SQL
-  datasource is not used (GX 1.24 reads its results after closing the DuckDB connection,
-  great_expectations#11579). Uniqueness stays exact across chunks: rows are chunked by a hash of the key.
+  ``expect_table_columns_to_contain_no_pii``); its result has GX's form (element, missing and unexpected
+  counts, the most frequent unexpected values, success recomputed against ``mostly``) whichever of two row
+  engines counts it:
+
+  - the **sql** row engine (the raw gate's default, ``validate(..., row_engine="sql")``) evaluates
+    :data:`SQL_ROW_TYPES` (not null, match regex, in set, between, column pair A > B, compound columns
+    unique: everything the raw suites use) as DuckDB aggregates with GX's pandas semantics: one scan
+    materialises the columns read, a second computes every row's missing and unexpected flags (pandas'
+    ``isnull`` incl. NaN, ``ignore_row_if``, strict bounds, ``or_equal``, every copy of a duplicated key),
+    then counts and group-bys give the totals and the 20 most frequent unexpected values with exact counts.
+    A regex is matched once per distinct value by pandas' own ``str.contains`` (RE2 or Python ``re``, as
+    under GX). It leaves to GX what it cannot reproduce exactly: a ``row_condition``, a regex or set or
+    bounds on a column of another type (``astype(str)`` of a number, booleans in a set, text bounds), bad
+    arguments GX reports as an exception, and any other expectation type.
+  - **gx** (``row_engine="gx"``, the mart gate, and the raw gate's leftovers above) runs GX's pandas
+    datasource over chunks streamed from DuckDB (``to_arrow_reader``), aggregated into one result per
+    expectation: counts summed, the most frequent values of each chunk's first 20 unexpected rows kept. GX's
+    SQL datasource is not used (GX 1.24 reads its results after closing the DuckDB connection,
+    great_expectations#11579). Uniqueness stays exact across chunks: rows are chunked by a hash of the key.
+
+  ``tests/python/test_gate_engines.py`` runs the raw gate with both row engines and requires the same
+  verdicts, counts, percentages and messages.
 * **runner**: what GX has no expectation for, evaluated in DuckDB: ``expect_column_values_to_reference_table``
   (orphan foreign keys, across tables), ``expect_table_row_count_to_be_within_ratio_of_previous_load``, the
   raw gate's ``expect_column_values_to_be_castable_to_contract_type`` and the fill rates of optional columns.
