@@ -72,10 +72,8 @@ def main() -> None:
         print(f"raw gate, scale {args.scale}, {args.days} days, {rows:,} landing rows")
         print(f"  gx  row engine: {best['gx']:.1f}s wall, {best_cpu['gx']:.1f}s cpu")
         print(f"  sql row engine: {best['sql']:.1f}s wall, {best_cpu['sql']:.1f}s cpu")
-        print(
-            f"  ratio gx/sql: {best['gx'] / best['sql']:.2f}x wall, {best_cpu['gx'] / best_cpu['sql']:.2f}x cpu; "
-            f"same verdicts and counts: {same}"
-        )
+        wall, cpu = best["gx"] / best["sql"], best_cpu["gx"] / best_cpu["sql"]
+        print(f"  ratio gx/sql: {wall:.2f}x wall, {cpu:.2f}x cpu; same verdicts and counts: {same}")
         if not same:
             raise SystemExit("the engines disagree")
 
