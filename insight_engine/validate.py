@@ -695,6 +695,7 @@ class _RawSource:
         self._units: dict[str, list[_SchemaUnit]] = {}
         self._reads: dict[tuple[str, frozenset[date] | None], list[_FormatRead]] = {}
         self._views: dict[tuple[str, frozenset[date] | None], str] = {}
+        self._materialized: dict[tuple[str, frozenset[date] | None], str] = {}  # -> the view it replaces
 
     def folder(self, table: str) -> Path:
         system, name = table.split(".")
@@ -832,6 +833,24 @@ class _RawSource:
         self.con.execute(f"create or replace temp view {view} as {sql}")
         self._views[(table, loads)] = view
         return view
+
+    def materialize(self, table: str, loads: frozenset[date] | None = None) -> bool:
+        """Read the table's files (of ``loads``) once into a DuckDB temp table that :meth:`relation` then
+        names, until :meth:`release`: the gate's checks of one table scan it instead of re-reading and
+        re-casting every file (DuckDB's buffer manager bounds its memory: it spills)."""
+        view = self.relation(table, loads)
+        name = _quote(f"__ie_table__{table.replace('.', '__')}")
+        self.con.execute(f"create or replace temp table {name} as select * from {view}")
+        self._materialized[(table, loads)] = view
+        self._views[(table, loads)] = name
+        return True
+
+    def release(self, table: str, loads: frozenset[date] | None = None) -> None:
+        """Drop the temp table of :meth:`materialize`: :meth:`relation` names the view again."""
+        view = self._materialized.pop((table, loads))
+        name = self._views[(table, loads)]
+        self._views[(table, loads)] = view
+        self.con.execute(f"drop table if exists {name}")
 
     def view_columns(self, table: str) -> set[str]:
         """The columns of :meth:`relation`, plus the ``<col>__utc`` names the gate derives from it."""
@@ -1644,14 +1663,17 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
     if errors:
         errors.append(f"{table}: schema checks failed, row-level checks skipped")
     else:
+        scope = run.scopes.get(table)
+        cached = scope.cached if scope is not None else None
+        loads = scope.new_loads if scope is not None else None
+        materialized = False
         try:
             source.relation(table)
+            if run.row_engine == "sql":  # one read of the files for every check below
+                materialized = source.materialize(table, loads)
             columns = source.view_columns(table)
             counts = _load_counts(source, table, columns) or {}
             rows = sum(counts.values())
-            scope = run.scopes.get(table)
-            cached = scope.cached if scope is not None else None
-            loads = scope.new_loads if scope is not None else None
             rows_read = rows if loads is None else sum(n for d, n in counts.items() if d in loads)
             stats = _column_stats(source, suite, counts, loads)
             if cached is not None:
@@ -1669,6 +1691,9 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
             named = source.diagnose(table) if isinstance(exc, duckdb.Error) else []
             detail = "; ".join(named) if named else f"{type(exc).__name__}: {exc}"
             errors.append(f"{table}: could not read the data ({detail})")
+        finally:
+            if materialized:
+                source.release(table, loads)
     success = not errors and not any(r.blocking for r in results)
     return TableResult(
         table=table,
