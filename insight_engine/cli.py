@@ -323,12 +323,24 @@ def build(ctx: click.Context, raw_root: Path, warehouse_dir: Path, full_refresh:
 @raw_root_option
 @warehouse_option
 @click.option("--out-dir", type=SAFE_PATH, default=Path("build/gates"), show_default=True)
-def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path) -> None:
+@click.option(
+    "--row-engine",
+    type=click.Choice(["sql", "gx"]),
+    default="sql",
+    show_default=True,
+    help="raw gate: row-level checks as DuckDB aggregates with GX's semantics (sql) or in GX's pandas "
+    "datasource (gx, the reference)",
+)
+def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path, row_engine: str) -> None:
     """Run a Great Expectations gate; exits non-zero and names what failed."""
     from insight_engine.validate import validate as run_gate
 
     res = run_gate(
-        stage, raw_root=raw_root, warehouse=warehouse_dir / "insight_engine.duckdb", out_dir=out_dir
+        stage,
+        raw_root=raw_root,
+        warehouse=warehouse_dir / "insight_engine.duckdb",
+        out_dir=out_dir,
+        row_engine=row_engine,  # type: ignore[arg-type]
     )
     for line in res.reported[:20]:
         click.echo(f"reported: {line}")
