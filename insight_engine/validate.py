@@ -16,8 +16,9 @@ in the warehouse). Each expectation is evaluated by one of three engines:
 
   - the **sql** row engine (the raw gate's default, ``validate(..., row_engine="sql")``) evaluates
     :data:`SQL_ROW_TYPES` (not null, match regex, in set, between, column pair A > B, compound columns
-    unique: everything the raw suites use) as DuckDB aggregates with GX's pandas semantics: one scan
-    materialises the columns read, a second computes every row's missing and unexpected flags (pandas'
+    unique: everything the raw suites use) as DuckDB aggregates with GX's pandas semantics. The table's
+    files are read once per gate run into a temp table (the column stats, load counts and foreign keys scan
+    it too); one pass over its columns flags every row missing and unexpected per expectation (pandas'
     ``isnull`` incl. NaN, ``ignore_row_if``, strict bounds, ``or_equal``, every copy of a duplicated key),
     then counts and group-bys give the totals and the 20 most frequent unexpected values with exact counts.
     A regex is matched once per distinct value by pandas' own ``str.contains`` (RE2 or Python ``re``, as
