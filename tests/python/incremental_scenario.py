@@ -51,9 +51,11 @@ INCREMENTAL_BASE = (
     "base_web__events",
 )
 # every base, staging and quarantine model of the four sources, and what they read (seeds)
+# incremental by load too, outside the base models: one row per table x column x load
+INCREMENTAL_PROFILES = ("stg_landing__column_fill_rates",)
 STAGING_SELECT = [
     "--select",
-    "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine",
+    "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing",
     "--indirect-selection",
     "cautious",  # no tests of the marts that read them
 ]
@@ -61,7 +63,7 @@ STAGING_MODELS = tuple(
     f"{schema}.{prefix}{name.removeprefix('base_')}"
     for name in INCREMENTAL_BASE
     for schema, prefix in (("staging", "base_"), ("staging", "stg_"), ("quarantine", "qrn_"))
-)
+) + tuple(f"staging.{name}" for name in INCREMENTAL_PROFILES)
 DAYS = 60
 D1_INDEX = 40  # day 1 delivers the first 41 loads
 REDELIVERED_LATE = 15
