@@ -3,8 +3,11 @@
     counts read nothing but that load, so a run rewrites the loads it selects (new loads, the lookback
     window, `--since` / `--load-date`, and every table's loads this model has never read) for every table,
     and reads only those loads' rows: the result equals a full refresh (tests/python/test_incremental.py).
-    It was the slowest node of a daily run (18 s at scale m, reading every load of every table). -#}
-{{ config(**incremental_by_load_config()) }}
+    It was the slowest node of a daily run (18 s at scale m, reading every load of every table).
+    Spark rebuilds it whole: Spark inlines a CTE at every reference, and the unpivot below references
+    each table's CTE once per column, so the load filter's subquery (14 landing reads) was planned
+    121 times and the model did not finish (DECISIONLOG.md). -#}
+{{ config(**fill_rates_config()) }}
 
 {#-
     One row per contract table x column x load: rows delivered and rows with a value, read through
