@@ -119,10 +119,9 @@
     the joins it needs (CTEs defined before this macro's). Rows already in the table whose reason would now
     differ (their order arrived, the rates now cover their month) count as ids of the selected loads, so
     every load holding their id is rewritten and ranked again. -#}
-{% macro incremental_by_load_scope(id_columns, reason=none, reason_joins='') -%}
-    {%- if is_incremental() -%}
-    {%- set ids = id_columns | join(', ') %}
-
+{#- The `cutoff` CTE `incremental_load_selected()` reads: the first and last load a run chooses, and the
+    newest load already in the table (ends with a comma). -#}
+{% macro incremental_by_load_cutoff() -%}
 cutoff as (
 
     select
@@ -132,6 +131,13 @@ cutoff as (
     from {{ this }}
 
 ),
+{%- endmacro %}
+
+{% macro incremental_by_load_scope(id_columns, reason=none, reason_joins='') -%}
+    {%- if is_incremental() -%}
+    {%- set ids = id_columns | join(', ') %}
+
+{{ incremental_by_load_cutoff() }}
 
 built_loads as (
 

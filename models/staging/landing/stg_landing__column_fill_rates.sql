@@ -1,12 +1,13 @@
-{#- Incremental by load (not a view: on Spark the view's text, 14 tables x every column, exceeds the Hive
-    metastore's 32,700-character limit for a view definition). Its grain holds `load_date`, and a load's
-    counts read nothing but that load, so a run rewrites the loads it selects (new loads, the lookback
-    window, `--since` / `--load-date`, and every table's loads this model has never read) for every table,
-    and reads only those loads' rows: the result equals a full refresh (tests/python/test_incremental.py).
-    It was the slowest node of a daily run (18 s at scale m, reading every load of every table).
-    Spark rebuilds it whole: Spark inlines a CTE at every reference, and the unpivot below references
-    each table's CTE once per column, so the load filter's subquery (14 landing reads) was planned
-    121 times and the model did not finish (DECISIONLOG.md). -#}
+{#- Incremental by load on DuckDB (not a view: on Spark the view's text, 14 tables x every
+    column, exceeds the Hive metastore's 32,700-character limit for a view definition). Its
+    grain holds `load_date`, and a load's counts read nothing but that load, so a run rewrites
+    the loads it selects (new loads, the lookback window, `--since` / `--load-date`, and every
+    table's loads this model has never read) for every table, and reads only those loads'
+    rows: the result equals a full refresh (tests/python/test_incremental.py). It was the
+    slowest node of a daily run but one (18 s at scale m, reading every load of every table).
+    Spark rebuilds it whole: Spark inlines a CTE at every reference, and the unpivot below
+    references each table's CTE once per column, so the load filter's subquery (14 landing
+    reads) was planned 121 times and the model did not finish (DECISIONLOG.md). -#}
 {{ config(**fill_rates_config()) }}
 
 {#-
@@ -80,15 +81,7 @@ landing_loads as (
 
 ),
 
-cutoff as (
-
-    select
-        {{ incremental_first_load_date() }} as first_load_date,
-        {{ incremental_last_load_date() }} as last_load_date,
-        coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
-    from {{ this }}
-
-),
+{{ incremental_by_load_cutoff() }}
 
 built_loads as (
 
