@@ -62,6 +62,13 @@ SCALES: dict[str, dict[str, int]] = {
     "l": {"persons": 1_000_000, "days": 730, "products": 3_000},
 }
 
+# Worlds above this many people are simulated and written in shards of this many (one ``part-<n>`` file per
+# shard in each load folder), so the generator's memory stays that of one shard (about 4 GB at 100,000 people)
+# whatever the scale. Smaller worlds are one shard and exactly what they were before shards existed.
+SHARD_PERSONS = 100_000
+# tables every shard shares (the catalogue, the survey definitions): simulated alike, written by shard 0 only
+SHARED_TABLES = frozenset({"commerce.products", "survey.surveys", "survey.questions"})
+
 DEFAULT_END_DATE = date(2026, 9, 30)
 
 # The columns of every table, their order and their logical types come from the raw-data contract
@@ -376,6 +383,8 @@ def _choice(rng: np.random.Generator, options: tuple[list[str], list[float] | No
 def _iso(ts: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
     """ISO-8601 strings in local time with the UTC offset; ``ts`` are epoch seconds (UTC)."""
     ts = np.asarray(ts, dtype="int64")
+    if ts.size == 0:  # numpy's zfill cannot size an empty array
+        return np.array([], dtype=object)
     offset_min = np.asarray(offset_min, dtype="int64")
     local = (ts + offset_min * 60).astype("datetime64[s]")
     body = np.datetime_as_string(local, unit="s").astype(object)
@@ -391,6 +400,8 @@ def _iso(ts: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, start: int = 1, width: int = 8) -> np.ndarray:
+    if n == 0:  # numpy's zfill cannot size an empty array
+        return np.array([], dtype=object)
     return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), width)).astype(object)
 
 
@@ -408,8 +419,17 @@ class _Generator:
         nps_dip: tuple[str, int, float] | None = None,
         survey_metrics: tuple[str, ...] = SURVEY_METRICS,
         knobs: Knobs = Knobs(),
+        shard: int = 0,
+        id_next: dict[str, int] | None = None,
     ) -> None:
         self.cfg = SCALES[scale]
+        persons = self.cfg["persons"]
+        self.shards = -(-persons // SHARD_PERSONS)
+        self.shard = shard
+        self.person_base = shard * SHARD_PERSONS  # this shard's first person, in the whole world
+        self.n_persons = min(SHARD_PERSONS, persons - self.person_base)
+        # next number of every id prefix, shared by the shards so that ids stay unique in the world
+        self.id_next = {} if id_next is None else id_next
         self.knobs = knobs
         self.seed = seed
         self.days = days
@@ -426,12 +446,20 @@ class _Generator:
     def rng(self, name: str) -> np.random.Generator:
         # One independent stream per table: adding a table never changes another's rows.
         key = sum(ord(c) * 31**i for i, c in enumerate(name)) % (2**32)
-        return np.random.default_rng([self.seed, key])
+        if self.shards == 1 or name == "commerce.products":  # the catalogue is the same in every shard
+            return np.random.default_rng([self.seed, key])
+        return np.random.default_rng([self.seed, key, self.shard])
+
+    def _ids(self, prefix: str, n: int, width: int) -> np.ndarray:
+        """``n`` new ids ``<prefix><number>``, numbered on from the ids earlier shards gave out."""
+        start = self.id_next.get(prefix, 1)
+        self.id_next[prefix] = start + n
+        return _ids(prefix, n, start=start, width=width)
 
     # ------------------------------------------------------------------ people and CRM
     def persons(self) -> None:
         rng = self.rng("persons")
-        n = self.cfg["persons"]
+        n = self.n_persons
         codes = list(COUNTRIES)
         country = np.asarray(codes, dtype=object)[
             rng.choice(len(codes), size=n, p=[COUNTRIES[c][0] for c in codes])
@@ -448,7 +476,7 @@ class _Generator:
             last[m] = np.asarray(LAST_NAMES[c], dtype=object)[rng.integers(0, len(LAST_NAMES[c]), k)]
             cities = COUNTRIES[c][5]
             city[m] = np.asarray(cities, dtype=object)[rng.integers(0, len(cities), k)]
-        idx = np.arange(n)
+        idx = np.arange(self.person_base, self.person_base + n)  # numbers unique in the whole world
         local = np.array(
             [f"{f}.{lname}".translate(ASCII).lower() for f, lname in zip(first, last, strict=True)],
             dtype=object,
@@ -463,7 +491,7 @@ class _Generator:
         national = np.where(family, np.roll(national, 1), national)
         self.p = pd.DataFrame(
             {
-                "person_id": _ids("PER-", n, width=7),
+                "person_id": self._ids("PER-", n, width=7),
                 "country": country,
                 "offset": [COUNTRIES[c][2] for c in country],
                 "currency": [COUNTRIES[c][3] for c in country],
@@ -528,7 +556,7 @@ class _Generator:
         rng = self.rng("crm.customers")
         p = self.p[self.p.in_crm].copy()
         n = len(p)
-        p["crm_customer_id"] = _ids("CRM-", n, width=7)
+        p["crm_customer_id"] = self._ids("CRM-", n, width=7)
         self.p["crm_customer_id"] = None
         self.p.loc[p.index, "crm_customer_id"] = p["crm_customer_id"].to_numpy()
         # referrals: satisfied customers refer more; the referee arrives after the referrer
@@ -614,7 +642,7 @@ class _Generator:
         rng = self.rng("commerce.customers")
         p = self.p[self.p.shopper]
         n = len(p)
-        ids = _ids("SHP-", n, width=7)
+        ids = self._ids("SHP-", n, width=7)
         self.p["shop_id"] = None
         self.p.loc[p.index, "shop_id"] = ids
         created = np.maximum(p["created"].to_numpy(), self.t0 - 30 * DAY)
@@ -629,7 +657,7 @@ class _Generator:
         )
         # a second (guest) account: different e-mail alias, same phone -> linked only through the phone
         two = p[p.two_shop_accounts]
-        ids2 = _ids("SHP-G", len(two), width=6)
+        ids2 = self._ids("SHP-G", len(two), width=6)
         self.p["shop_id2"] = None
         self.p.loc[two.index, "shop_id2"] = ids2
         alias = np.array([e.replace("@", "+shop@") for e in two["email"]], dtype=object)
@@ -684,7 +712,7 @@ class _Generator:
         promised = np.where(store, ordered, ordered + 4 * DAY)
         delivered = np.where(store, ordered, ordered + (ship_days * DAY).astype(np.int64))
         cancelled = (rng.random(n) < 0.04) & ~store
-        oid = _ids("ORD-", n, width=9)
+        oid = self._ids("ORD-", n, width=9)
         self.o = pd.DataFrame(
             {
                 "order_id": oid,
@@ -781,7 +809,7 @@ class _Generator:
             "commerce.refunds",
             pd.DataFrame(
                 {
-                    "refund_id": _ids("RF-", len(ref_orders), width=8),
+                    "refund_id": self._ids("RF-", len(ref_orders), width=8),
                     "order_id": oid[ref_orders],
                     "order_line_id": np.where(whole, None, line_no[first_line].astype(str)),
                     "refunded_at": _iso(t_ref, self.o["offset"].to_numpy()[ref_orders]),
@@ -870,7 +898,7 @@ class _Generator:
         cat = np.where(late, "delivery", _choice(rng, (["refund", "product", "billing", "account"], None), n))
         self.case_df = pd.DataFrame(
             {
-                "case_id": _ids("CS-", n, width=8),
+                "case_id": self._ids("CS-", n, width=8),
                 "person": o["person"].to_numpy()[idx],
                 "order_idx": idx,
                 "opened": opened,
@@ -1000,7 +1028,7 @@ class _Generator:
             inv[inv["sent"] <= self.t1].sort_values(["sent", "person"], kind="stable").reset_index(drop=True)
         )
         n = len(inv)
-        inv["invitation_id"] = _ids("INV-", n, width=9)
+        inv["invitation_id"] = self._ids("INV-", n, width=9)
         person = inv["person"].to_numpy()
         pp = p.iloc[person]
         inv["delivered"] = rng.random(n) < 0.94
@@ -1058,7 +1086,7 @@ class _Generator:
         device = rp["device"].to_numpy()
         resp = pd.DataFrame(
             {
-                "response_id": _ids("RSP-", len(r), width=9),
+                "response_id": self._ids("RSP-", len(r), width=9),
                 "invitation_id": r["invitation_id"],
                 "survey_id": r["survey"],
                 "email": self.email_variant(rp["email"].to_numpy(), rr, "survey"),
@@ -1092,7 +1120,7 @@ class _Generator:
         give_email = wr.random(web_n) < 0.3
         web_resp = pd.DataFrame(
             {
-                "response_id": _ids("RSW-", web_n, width=8),
+                "response_id": self._ids("RSW-", web_n, width=8),
                 "invitation_id": None,
                 "survey_id": "SRV-WEB",
                 "email": np.where(give_email, wp["email"].to_numpy(), None),
@@ -1334,7 +1362,7 @@ class _Generator:
             "crm.interactions",
             pd.DataFrame(
                 {
-                    "interaction_id": _ids("INT-", len(it), width=9),
+                    "interaction_id": self._ids("INT-", len(it), width=9),
                     "crm_customer_id": crm[person],
                     "case_id": it["case"],
                     "channel": it["channel"],
@@ -1352,7 +1380,8 @@ class _Generator:
         rng = self.rng("web.events")
         p, o = self.p, self.o
         n_p = len(p)
-        anon = np.char.add("anon-", np.char.zfill(np.arange(n_p).astype(str), 8)).astype(object)
+        base = self.person_base
+        anon = np.char.add("anon-", np.char.zfill(np.arange(base, base + n_p).astype(str), 8)).astype(object)
         # sessions: one per web/app order (purchase funnel) + browsing sessions
         online = np.isin(o["channel"].to_numpy(), ["web", "app"])
         s_person = [o["person"].to_numpy()[online]]
@@ -1375,7 +1404,10 @@ class _Generator:
         known = sp >= 0
         sp0 = np.where(known, sp, 0)
         device = np.where(known, p["device"].to_numpy()[sp0], _choice(rng, DEVICES, ns))
-        aid = np.where(known, anon[sp0], np.char.add("anon-v", np.arange(ns).astype(str)).astype(object))
+        visitor = self.id_next.get("anon-v", 0)
+        self.id_next["anon-v"] = visitor + ns
+        visitors = np.char.add("anon-v", np.arange(visitor, visitor + ns).astype(str)).astype(object)
+        aid = np.where(known, anon[sp0], visitors)
         purchase = pd.notna(so)
         # funnel depth for browsing sessions; mobile web abandons checkout more often
         depth = np.where(purchase, 5, rng.choice([1, 2, 3, 4], ns, p=[0.35, 0.35, 0.15, 0.15]))
@@ -1426,7 +1458,7 @@ class _Generator:
         off = np.where(known, p["offset"].to_numpy()[sp0], 0)[ev_session]
         ev = pd.DataFrame(
             {
-                "event_id": _ids("EV-", len(ev_session), width=10),
+                "event_id": self._ids("EV-", len(ev_session), width=10),
                 "anonymous_id": aid[ev_session],
                 "user_email": np.where(logged, email[ev_session], None),
                 "occurred_at": _iso(t_ev, off),
@@ -1448,7 +1480,7 @@ class _Generator:
                 {
                     "system": "web",
                     "source_id": logged_known,
-                    "person_id": p["person_id"].to_numpy()[[int(a[5:]) for a in logged_known]],
+                    "person_id": p["person_id"].to_numpy()[[int(a[5:]) - base for a in logged_known]],
                 }
             )
         )
@@ -1640,8 +1672,8 @@ def source_timezones(dialect: str) -> str:
 WRITER_THREADS = 2
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    """One ``part-0.parquet`` per ``load_date=`` folder (hive partitions; the column lives in the path).
+def _write_parquet(table: pa.Table, path: Path, part: int = 0) -> None:
+    """One ``part-<shard>.parquet`` per ``load_date=`` folder (hive partitions; the column is in the path).
 
     Sorted once and sliced per day: ``pyarrow.dataset.write_dataset`` with partitioning cost about 2 ms per
     file, most of the generator's time once thousands of daily folders are written."""
@@ -1654,15 +1686,17 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     def write(day: str, start: int, end: int) -> None:
         folder = path / f"load_date={day}"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(data.slice(start, end - start), folder / "part-0.parquet")
+        pq.write_table(data.slice(start, end - start), folder / f"part-{part}.parquet")
 
     # Arrow releases the GIL while it encodes and writes: files are written two at a time
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
         list(pool.map(write, days, starts, ends))
 
 
-def _write_csv(table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: bool, bom: bool) -> None:
-    """One ``part-0.csv[.gz]`` per ``load_date=`` folder: header row, RFC 4180 quoting, null as ''."""
+def _write_csv(
+    table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: bool, bom: bool, part: int = 0
+) -> None:
+    """One ``part-<shard>.csv[.gz]`` per ``load_date=`` folder: header row, RFC 4180 quoting, null as ''."""
     order = np.argsort(load_date, kind="stable")
     days, starts = np.unique(load_date[order], return_index=True)
     ends = [*starts[1:], len(order)]
@@ -1671,15 +1705,19 @@ def _write_csv(table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: b
         pacsv.write_csv(table.take(pa.array(order[start:end])), buf)
         data = (UTF8_BOM if bom else b"") + buf.getvalue()
         folder = path / f"load_date={day}"
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=part > 0)
         if gzipped:
-            (folder / "part-0.csv.gz").write_bytes(gzip.compress(data, mtime=0))
+            (folder / f"part-{part}.csv.gz").write_bytes(gzip.compress(data, mtime=0))
         else:
-            (folder / "part-0.csv").write_bytes(data)
+            (folder / f"part-{part}.csv").write_bytes(data)
 
 
-def _write_table(df: pd.DataFrame, table: contract.Table, path: Path, dialect: str, end_date: date) -> int:
-    """Write one contract table in ``dialect``: the contract's columns in its order, then ``_loaded_at``."""
+def _write_table(
+    df: pd.DataFrame, table: contract.Table, path: Path, dialect: str, end_date: date, part: int = 0
+) -> int:
+    """Write one contract table in ``dialect``: the contract's columns in its order, then ``_loaded_at``.
+
+    Shard 0 (``part``) replaces the table's folder; later shards add their ``part-<n>`` files to it."""
     df = _contract_frame(df, table)
     if dialect == "sparse":  # one backfill: every row in the end date's folder
         load_day = np.full(len(df), np.datetime64(end_date, "D"))
@@ -1703,7 +1741,7 @@ def _write_table(df: pd.DataFrame, table: contract.Table, path: Path, dialect: s
             np.char.replace(np.datetime_as_string(loaded_at, unit="s"), "T", " "), type=pa.string()
         )
     load_date = np.datetime_as_string(load_day, unit="D")
-    if path.exists():
+    if path.exists() and part == 0:
         shutil.rmtree(path)
     if dialect == "csv":
         table_out = pa.table(arrays)
@@ -1713,11 +1751,12 @@ def _write_table(df: pd.DataFrame, table: contract.Table, path: Path, dialect: s
             path,
             gzipped=table.key in CSV_GZIP_TABLES,
             bom=table.key in CSV_BOM_TABLES,
+            part=part,
         )
     else:
         arrays["load_date"] = pa.array(load_date, type=pa.string())
         table_out = pa.table(arrays)
-        _write_parquet(table_out, path)
+        _write_parquet(table_out, path, part)
     return table_out.num_rows
 
 
@@ -1845,6 +1884,28 @@ def _check_dip(
         raise ValueError(f"--nps-dip points must be in (0, 10], got {points}")
 
 
+def _simulate(g: _Generator, shard: int, shards: int) -> None:
+    """Run the simulation steps of one shard of the world, in order, logging each step's time."""
+    steps = [
+        ("persons", g.persons),
+        ("crm.customers", g.crm_customers),
+        ("commerce.products", g.products),
+        ("commerce.customers", g.shop_customers),
+        ("commerce.orders", g.orders),
+        ("crm.cases", g.cases),
+        ("survey", g.surveys),
+        ("survey.responses", g.invitations_responses_answers),
+        ("experience effect", g.apply_experience_effect),
+        ("crm.interactions", g.interactions),
+        ("web.events", g.web),
+    ]
+    part = f"shard {shard + 1}/{shards} " if shards > 1 else ""
+    for i, (name, step) in enumerate(steps, start=1):
+        t = time.perf_counter()
+        step()
+        log.info("%s[%d/%d] simulated %-20s %.1fs", part, i, len(steps), name, time.perf_counter() - t)
+
+
 def generate(
     out: Path,
     scale: str = "xs",
@@ -1892,49 +1953,57 @@ def generate(
     knobs.check()
     tables = contract.tables()  # read (and checked) before minutes of simulation, not after
     started = time.perf_counter()
-    g = _Generator(scale, seed, days, end_date, nps_dip=nps_dip, survey_metrics=metrics, knobs=knobs)
-    steps = [
-        ("persons", g.persons),
-        ("crm.customers", g.crm_customers),
-        ("commerce.products", g.products),
-        ("commerce.customers", g.shop_customers),
-        ("commerce.orders", g.orders),
-        ("crm.cases", g.cases),
-        ("survey", g.surveys),
-        ("survey.responses", g.invitations_responses_answers),
-        ("experience effect", g.apply_experience_effect),
-        ("crm.interactions", g.interactions),
-        ("web.events", g.web),
-    ]
-    for i, (name, step) in enumerate(steps, start=1):
-        t = time.perf_counter()
-        step()
-        log.info("[%d/%d] simulated %-20s %.1fs", i, len(steps), name, time.perf_counter() - t)
-    if metrics != SURVEY_METRICS:  # before corrupt(): the bad rows are copies of what is written
-        g.tables = _keep_question_metrics(g.tables, frozenset(metrics) | UNRATED_METRICS)
-    manifest = g.corrupt(bad_rate)
-    frames = _sparse_frames(g.tables) if dialect == "sparse" else g.tables
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = GenerationResult(out=out)
-    for key, table in tables.items():
-        path = out / table.system / table.name
-        if key not in frames:  # a table this dialect's export does not have: no folder at all
-            if path.exists():
-                shutil.rmtree(path)
-            manifest.pop(key, None)
-            continue
-        t = time.perf_counter()
-        n = _write_table(frames[key], table, path, dialect, end_date)
-        result.rows[key] = n
-        if key in manifest:
-            manifest[key] = _bad_counts(frames[key], list(manifest[key]))
-        dt = time.perf_counter() - t
-        log.info("wrote %-22s %10d rows  %8.0f rows/s", key, n, n / max(dt, 1e-9))
+    manifest: dict[str, dict[str, int]] = {}
+    truth: list[pd.DataFrame] = []
+    id_next: dict[str, int] = {}
+    shards = -(-SCALES[scale]["persons"] // SHARD_PERSONS)
+    for shard in range(shards):
+        g = _Generator(
+            scale,
+            seed,
+            days,
+            end_date,
+            nps_dip=nps_dip,
+            survey_metrics=metrics,
+            knobs=knobs,
+            shard=shard,
+            id_next=id_next,
+        )
+        _simulate(g, shard, shards)
+        if metrics != SURVEY_METRICS:  # before corrupt(): the bad rows are copies of what is written
+            g.tables = _keep_question_metrics(g.tables, frozenset(metrics) | UNRATED_METRICS)
+        shard_bad = g.corrupt(bad_rate)
+        frames = _sparse_frames(g.tables) if dialect == "sparse" else g.tables
+        for key, table in tables.items():
+            path = out / table.system / table.name
+            if key not in frames:  # a table this dialect's export does not have: no folder at all
+                if path.exists():
+                    shutil.rmtree(path)
+                continue
+            if shard > 0 and key in SHARED_TABLES:
+                continue
+            t = time.perf_counter()
+            n = _write_table(frames[key], table, path, dialect, end_date, part=shard)
+            result.rows[key] = result.rows.get(key, 0) + n
+            if key in shard_bad:
+                counts = _bad_counts(frames[key], list(shard_bad[key]))
+                total = manifest.setdefault(key, dict.fromkeys(counts, 0))
+                for kind, count in counts.items():
+                    total[kind] = total.get(kind, 0) + count
+            dt = time.perf_counter() - t
+            log.info("wrote %-22s %10d rows  %8.0f rows/s", key, n, n / max(dt, 1e-9))
+        truth.extend(g.truth)
+        start_date = g.start_date
+        del g, frames  # one shard in memory at a time
     truth_dir = out / ".truth"
     truth_dir.mkdir(exist_ok=True)
-    truth = pd.concat(g.truth, ignore_index=True)
-    pq.write_table(pa.Table.from_pandas(truth, preserve_index=False), truth_dir / "identities.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(pd.concat(truth, ignore_index=True), preserve_index=False),
+        truth_dir / "identities.parquet",
+    )
     result.bad = manifest
     result.dialect = dialect
     result.source_timezones = source_timezones(dialect)
@@ -1949,7 +2018,7 @@ def generate(
                 "scale": scale,
                 "seed": seed,
                 "days": days,
-                "start_date": g.start_date.isoformat(),
+                "start_date": start_date.isoformat(),
                 "end_date": end_date.isoformat(),
                 "bad_rate": bad_rate,
                 "dialect": dialect,

@@ -2650,9 +2650,9 @@ def read_landing_table(raw_root: Path, table: str) -> pa.Table:
 def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
-    limit = os.environ.get("DUCKDB_MEMORY_LIMIT")  # the same knob as the dbt profile's
-    if limit:
-        con.execute(f"set memory_limit = {_literal(limit)}")
+    # the same knob and default as the dbt profile's: the gate spills past it instead of growing
+    limit = os.environ.get("DUCKDB_MEMORY_LIMIT") or "6GB"
+    con.execute(f"set memory_limit = {_literal(limit)}")
     return con
 
 

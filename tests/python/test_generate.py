@@ -92,6 +92,49 @@ def test_ground_truth_covers_every_system(xs_raw):
     assert truth["source_id"].is_unique
 
 
+def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
+    """Scale l is simulated and written 100,000 people at a time (flat memory). Shrunk to 300 people a shard,
+    xs becomes 4 shards: each load folder holds one part file per shard, ids stay unique across shards, the
+    shared tables (catalogue, surveys) are written once, and the same seed gives the same world."""
+    monkeypatch.setattr(gen, "SHARD_PERSONS", 300)
+    a, b = tmp_path / "a", tmp_path / "b"
+    res = generate(a, scale="xs", seed=5, days=45)
+    generate(b, scale="xs", seed=5, days=45)
+    assert _digest(a) == _digest(b)
+    parts = {f.name for f in (a / "web" / "events").glob("load_date=*/*.parquet")}
+    assert parts == {"part-0.parquet", "part-1.parquet", "part-2.parquet", "part-3.parquet"}
+    assert res.rows["commerce.products"] == gen.SCALES["xs"]["products"]
+    assert res.rows["survey.surveys"] == len(gen.SURVEYS)
+    assert {f.name for f in (a / "commerce" / "products").glob("load_date=*/*")} == {"part-0.parquet"}
+    truth = pq.read_table(a / ".truth" / "identities.parquet").to_pandas()
+    assert truth["source_id"].is_unique
+    people = truth["person_id"].drop_duplicates()
+    assert people.str.fullmatch(r"PER-\d{7}").all() and people.max() == "PER-0001000", people.max()
+    unique_ids = {
+        "web.events": "event_id",
+        "survey.responses": "response_id",
+        "survey.invitations": "invitation_id",
+        "crm.interactions": "interaction_id",
+        "commerce.refunds": "refund_id",
+        "commerce.customers": "shop_customer_id",
+    }
+    with duckdb.connect() as con:
+        for key, column in unique_ids.items():
+            table = TABLES[key]
+            rows, distinct = con.execute(
+                f"select count(*), count(distinct {column}) from "
+                f"read_parquet('{a}/{table.system}/{table.name}/*/*.parquet')"
+            ).fetchone()
+            assert rows == distinct == res.rows[key], (key, rows, distinct)
+        emails = con.execute(
+            "select count(distinct lower(trim(email))), count(*) "
+            f"from read_parquet('{a}/crm/customers/*/*.parquet') where email is not null"
+        ).fetchone()
+        assert emails[0] > 0.8 * gen.SCALES["xs"]["persons"], (
+            emails
+        )  # e-mails are numbered per world, not shard
+
+
 def test_same_person_has_differently_formatted_contacts(xs_raw):
     """The identity problem is real: raw e-mails differ in case/whitespace across systems."""
     with duckdb.connect() as con:
