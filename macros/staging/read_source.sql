@@ -85,6 +85,23 @@
     {{ return(found) }}
 {%- endmacro %}
 
+{#- The load dates of a table's `load_date=YYYY-MM-DD` folders that hold files it reads, as a relation
+    of one `load_date` column, from the file names alone (no file is opened). DuckDB only: on Spark the
+    one model that lists loads is rebuilt whole (fill_rates_config). -#}
+{% macro landing_load_dates(source_name, table_name) -%}
+    {%- set patterns = landing_patterns(source_name, table_name, 'parquet')
+        + landing_patterns(source_name, table_name, 'csv') -%}
+    {%- if not patterns -%}
+        (select cast(null as date) as load_date where false)
+    {%- else -%}
+        (
+            select try_cast(regexp_extract(file, '/load_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]*$', 1) as date)
+                as load_date
+            from glob(['{{ patterns | join("', '") }}'])
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {#- How many landing files of a table end with `suffix`. -#}
 {% macro landing_file_count(source_name, table_name, suffix='.parquet') -%}
     {{ return(adapter.dispatch('landing_file_count', 'insight_engine')(source_name, table_name, suffix)) }}
