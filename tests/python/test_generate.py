@@ -19,6 +19,7 @@ from insight_engine import contract
 from insight_engine import generate as gen
 from insight_engine.cli import main
 from insight_engine.generate import BAD_KINDS_BY_TABLE, generate
+from insight_engine.generator import world
 
 TABLES = contract.tables()
 
@@ -96,7 +97,7 @@ def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
     """Scale l is simulated and written 100,000 people at a time (flat memory). Shrunk to 300 people a shard,
     xs becomes 4 shards: each load folder holds one part file per shard, ids stay unique across shards, the
     shared tables (catalogue, surveys) are written once, and the same seed gives the same world."""
-    monkeypatch.setattr(gen, "SHARD_PERSONS", 300)
+    monkeypatch.setattr(world, "SHARD_PERSONS", 300)  # its one home, read at call time
     a, b = tmp_path / "a", tmp_path / "b"
     res = generate(a, scale="xs", seed=5, days=45)
     generate(b, scale="xs", seed=5, days=45)
