@@ -6,7 +6,7 @@ contract ``data_type`` (``string``, ``bigint``, ``double``, ``boolean``, ``times
 ``meta.source_timezone`` (the IANA zone naive timestamps are written in; default UTC).
 
 dbt's ``read_source()`` macro reads the same YAML through dbt's graph; the raw gate
-(:mod:`insight_engine.validate`) and the generator (:mod:`insight_engine.generate`) read it here. Nothing
+(:mod:`insight_engine.validate`) and the generator (:mod:`insight_engine.generator`) read it here. Nothing
 else keeps a copy of a column list or a column type.
 
 The environment variable ``SOURCE_TIMEZONES`` overrides the declared zones without editing the YAML

@@ -9,7 +9,7 @@ with the same SQL as the warehouse (``rox_drivers``, ``rox_experience_uplift`` a
 * **effect**: the same world, plus a causal effect of the experience on later buying: orders after a
   promoter experience are worth 30% more, after a detractor one 30% less (order counts unchanged).
 
-The generator's knobs are in :class:`insight_engine.generate.Knobs`. The two worlds differ only in the
+The generator's knobs are in :class:`insight_engine.generator.world.Knobs`. The two worlds differ only in the
 prices of orders placed after an answer, so the same customers are compared in both, and the uplift the
 effect plants in this estimand is the difference of the two estimates: ``planted = uplift(effect) -
 uplift(planted)``. The tests check that the planted-only world's interval covers 0 (and its placebo
