@@ -413,20 +413,21 @@ def markdown(r: dict, meta: dict) -> str:
         )
     lines += [
         "",
-        "| stage (wall s) | full run | full without newest | daily run | daily / full |",
-        "|---|---:|---:|---:|---:|",
+        "| stage (wall s) | full run | "
+        + ("" if one else "full without newest | ")
+        + "daily run | daily / full |",
+        "|---|---:|---:|" + ("" if one else "---:|") + "---:|",
     ]
+    runs = (full, daily) if one else (full, before, daily)
     for stage in STAGES:
-        vals = [x["stages"].get(stage) for x in (full, before, daily)]
+        vals = [x["stages"].get(stage) for x in runs]
         if all(v is None for v in vals):
             continue
-        share = f"{vals[2] / vals[0]:.0%}" if vals[0] and vals[2] is not None else ""
+        share = f"{vals[-1] / vals[0]:.0%}" if vals[0] and vals[-1] is not None else ""
         cells = " | ".join("" if v is None else f"{v:.1f}" for v in vals)
         lines.append(f"| {stage} | {cells} | {share} |")
-    lines.append(
-        f"| **total** | {full['wall_s']:.1f} | {before['wall_s']:.1f} | {daily['wall_s']:.1f} | "
-        f"{daily['share_of_full']:.0%} |"
-    )
+    totals = " | ".join(f"{x['wall_s']:.1f}" for x in runs)
+    lines.append(f"| **total** | {totals} | {daily['share_of_full']:.0%} |")
     kinds = ("model", "test", "unit_test", "seed", "snapshot")
     lines.append("")
     for label, x in (("full run", full), ("daily run", daily)):
