@@ -119,8 +119,8 @@ evaluate: setup  ## dbt-project-evaluator's rules over the DAG (needs ../shared/
 bench-big-load: setup  ## benchmark: one load of ten million web events through the scheduled job (peak memory, raw = clean + quarantined)
 	$(BIN)/python bench/big_load.py
 
-# Not part of `make test` (m and l take long): `make bench-scale SCALES="m l"` (m about 12 min, l about an hour
-# and 70 GB of free disk in the temp folder: at l one full run, without the newest load, is the daily run's
+# Not part of `make test` (m and l take long): `make bench-scale SCALES="m l"` (m about 12 min, l about 70 min
+# and 25 GB of free disk in the temp folder: at l one full run, without the newest load, is the daily run's
 # starting point). Each scale's figures replace its section in bench/README.md; every figure is also in
 # build/bench-scale.json (written after every stage). Work files go to a temp folder.
 SCALES ?= m
