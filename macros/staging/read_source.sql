@@ -85,9 +85,9 @@
     {{ return(found) }}
 {%- endmacro %}
 
-{#- The load dates of a table's `load_date=YYYY-MM-DD` folders that hold files it reads, as a relation
-    of one `load_date` column, from the file names alone (no file is opened). DuckDB only: on Spark the
-    one model that lists loads is rebuilt whole (fill_rates_config). -#}
+{#- The load dates of a table's `load_date=YYYY-MM-DD` folders that hold files it reads, as a
+    relation of one `load_date` column, from the file names alone (no file is opened). DuckDB only:
+    on Spark the one model that lists loads is rebuilt whole (fill_rates_config). -#}
 {% macro landing_load_dates(source_name, table_name) -%}
     {%- set patterns = landing_patterns(source_name, table_name, 'parquet')
         + landing_patterns(source_name, table_name, 'csv') -%}
@@ -95,8 +95,10 @@
         (select cast(null as date) as load_date where false)
     {%- else -%}
         (
-            select try_cast(regexp_extract(file, '/load_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]*$', 1) as date)
-                as load_date
+            select
+                try_cast(
+                    regexp_extract(file, '/load_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]*$', 1) as date
+                ) as load_date
             from glob(['{{ patterns | join("', '") }}'])
         )
     {%- endif -%}
