@@ -101,15 +101,26 @@
         and table_schema in ('{{ schemas | join("', '") }}')
 {%- endmacro %}
 
-{#- Spark (without Unity Catalog) has no information_schema: list the catalogue with SHOW commands. -#}
+{#-
+    Spark (without Unity Catalog) has no information_schema: list the tables with SHOW TABLES, then
+    each table's columns. dbt runs other nodes meanwhile (threads), so a listed table can be gone a
+    moment later: a unit test's `<name>__dbt_tmp` view, or a table dbt-spark drops and re-creates.
+    Transient `__dbt_tmp`/`__dbt_backup` relations are skipped, and the columns are read through
+    adapter.get_columns_in_relation, which returns none for a table that no longer exists instead
+    of failing the test (SHOW COLUMNS did: CI, stop 21).
+-#}
 {% macro spark__catalog_columns(schemas) -%}
     {%- set found = [] -%}
     {%- if execute -%}
         {%- set existing = run_query('show schemas').columns[0].values() | map('lower') | list -%}
         {%- for schema in schemas if schema | lower in existing -%}
-            {%- for table in run_query('show tables in ' ~ schema).rows if not table[2] -%}
-                {%- for column in run_query('show columns in ' ~ schema ~ '.' ~ table[1]).rows -%}
-                    {%- do found.append((schema, table[1], column[0])) -%}
+            {%- for table in run_query('show tables in ' ~ schema).rows
+                if not table[2]
+                and not table[1].endswith('__dbt_tmp')
+                and not table[1].endswith('__dbt_backup') -%}
+                {%- set relation = api.Relation.create(schema=schema, identifier=table[1]) -%}
+                {%- for column in adapter.get_columns_in_relation(relation) -%}
+                    {%- do found.append((schema, table[1], column.name)) -%}
                 {%- endfor -%}
             {%- endfor -%}
         {%- endfor -%}
