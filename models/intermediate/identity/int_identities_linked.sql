@@ -7,6 +7,13 @@
     (`identity_max_iterations`, default 8). The label is the component's anchor: its earliest-seen
     identity. `label_changed_in_last_iteration` must be false everywhere (tested): the propagation reached
     its fixed point inside the cap.
+
+    The rounds run on integers: identities numbered in anchor order (so the smallest number is the
+    earliest-seen identity, as the smallest anchor_sort_key was) and match keys numbered too. Joining
+    and grouping 8-byte numbers instead of 30-60-byte strings is what keeps the sixteen joins and
+    aggregations of the rounds in memory at scale l (issue 13: 434 s there on strings, 61x scale m's
+    for 10x the rows, spilling under the 6GB limit). Numbering is one sort of the identities; on Spark
+    a row_number without a partition is one task, which a few million rows do not strain.
 -#}
 
 {%- set iterations = number_var('identity_max_iterations', 8) %}
@@ -25,7 +32,20 @@ match_keys as (
 
 ),
 
-edges as (
+identity_numbers as (
+
+    select
+        identity_id,
+        source_system,
+        source_id,
+        anchor_sort_key,
+        first_seen_at,
+        row_number() over (order by anchor_sort_key) as identity_number
+    from identities
+
+),
+
+linking_keys as (
 
     select
         identity_id,
@@ -36,12 +56,36 @@ edges as (
 
 ),
 
+key_numbers as (
+
+    select
+        match_key,
+        row_number() over (order by match_key) as key_number
+    from linking_keys
+    group by match_key
+
+),
+
+edges as (
+
+    select
+        identity_numbers.identity_number,
+        key_numbers.key_number,
+        linking_keys.match_rule
+    from linking_keys
+    inner join identity_numbers
+        on linking_keys.identity_id = identity_numbers.identity_id
+    inner join key_numbers
+        on linking_keys.match_key = key_numbers.match_key
+
+),
+
 labels_0 as (
 
     select
-        identity_id,
-        anchor_sort_key as component_label
-    from identities
+        identity_number,
+        identity_number as component_label
+    from identity_numbers
 
 ),
 
@@ -50,12 +94,12 @@ labels_0 as (
 key_labels_{{ i }} as (
 
     select
-        edges.match_key,
+        edges.key_number,
         min(labels_{{ i - 1 }}.component_label) as component_label
     from edges
     inner join labels_{{ i - 1 }}
-        on edges.identity_id = labels_{{ i - 1 }}.identity_id
-    group by edges.match_key
+        on edges.identity_number = labels_{{ i - 1 }}.identity_number
+    group by edges.key_number
 
 ),
 
@@ -65,15 +109,15 @@ key_labels_{{ i }} as (
 labels_{{ i }} as (
 
     select
-        labels_0.identity_id,
+        labels_0.identity_number,
         coalesce(min(key_labels_{{ i }}.component_label), labels_0.component_label)
         as component_label
     from labels_0
     left join edges
-        on labels_0.identity_id = edges.identity_id
+        on labels_0.identity_number = edges.identity_number
     left join key_labels_{{ i }}
-        on edges.match_key = key_labels_{{ i }}.match_key
-    group by labels_0.identity_id, labels_0.component_label
+        on edges.key_number = key_labels_{{ i }}.key_number
+    group by labels_0.identity_number, labels_0.component_label
 
 ),
 {%- endfor %}
@@ -81,13 +125,13 @@ labels_{{ i }} as (
 components as (
 
     select
-        labels_{{ iterations }}.identity_id,
+        labels_{{ iterations }}.identity_number,
         labels_{{ iterations }}.component_label,
         labels_{{ iterations }}.component_label <> labels_{{ iterations - 1 }}.component_label
         as label_changed_in_last_iteration
     from labels_{{ iterations }}
     inner join labels_{{ iterations - 1 }}
-        on labels_{{ iterations }}.identity_id = labels_{{ iterations - 1 }}.identity_id
+        on labels_{{ iterations }}.identity_number = labels_{{ iterations - 1 }}.identity_number
 
 ),
 
@@ -96,10 +140,10 @@ components as (
 key_sizes as (
 
     select
-        match_key,
-        count(distinct identity_id) as n_identities
+        key_number,
+        count(distinct identity_number) as n_identities
     from edges
-    group by match_key
+    group by key_number
 
 ),
 
@@ -107,7 +151,7 @@ key_sizes as (
 rules as (
 
     select
-        edges.identity_id,
+        edges.identity_number,
         min(
             case edges.match_rule
                 when 'crm_id' then 1
@@ -117,34 +161,48 @@ rules as (
         ) as rule_rank
     from edges
     inner join key_sizes
-        on edges.match_key = key_sizes.match_key
+        on edges.key_number = key_sizes.key_number
     where key_sizes.n_identities > 1
-    group by edges.identity_id
+    group by edges.identity_number
+
+),
+
+-- each component's label is its anchor's number: back to the anchor's sort key
+component_anchors as (
+
+    select
+        components.identity_number,
+        components.component_label,
+        components.label_changed_in_last_iteration,
+        anchors.anchor_sort_key as component_anchor_sort_key
+    from components
+    inner join identity_numbers as anchors
+        on components.component_label = anchors.identity_number
 
 ),
 
 final as (
 
     select
-        identities.identity_id,
+        identity_numbers.identity_id,
         -- the anchor identity's id, hashed: a surrogate that never contains PII
-        md5(split_part(components.component_label, '|', 2)) as customer_key,
-        identities.source_system,
-        identities.source_id,
+        md5(split_part(component_anchors.component_anchor_sort_key, '|', 2)) as customer_key,
+        identity_numbers.source_system,
+        identity_numbers.source_id,
         case rules.rule_rank
             when 1 then 'crm_id'
             when 2 then 'email'
             when 3 then 'phone'
             else 'singleton'
         end as match_rule,
-        components.component_label = identities.anchor_sort_key as is_anchor,
-        components.label_changed_in_last_iteration,
-        identities.first_seen_at
-    from identities
-    inner join components
-        on identities.identity_id = components.identity_id
+        component_anchors.component_label = identity_numbers.identity_number as is_anchor,
+        component_anchors.label_changed_in_last_iteration,
+        identity_numbers.first_seen_at
+    from identity_numbers
+    inner join component_anchors
+        on identity_numbers.identity_number = component_anchors.identity_number
     left join rules
-        on identities.identity_id = rules.identity_id
+        on identity_numbers.identity_number = rules.identity_number
 
 )
 
