@@ -180,8 +180,10 @@ two_word_matches as (
 
 ),
 
--- the longest match wins: single tokens inside a matched two-word term are dropped
-matches as (
+-- the longest match wins: single tokens inside a matched two-word term are dropped. The one-word
+-- test stays out of the join condition: a condition on one side only made DuckDB plan a nested-loop
+-- join (every candidate against every two-word match: 472 s at scale l, issue 13)
+one_word_matches as (
 
     select term_candidates.*
     from term_candidates
@@ -190,10 +192,22 @@ matches as (
             term_candidates.response_id = two_word_matches.response_id
             and term_candidates.question_id = two_word_matches.question_id
             and term_candidates.clause_position = two_word_matches.clause_position
-            and term_candidates.end_position = term_candidates.start_position
             and term_candidates.start_position
             between two_word_matches.start_position and two_word_matches.end_position
-    where two_word_matches.response_id is null
+    where
+        term_candidates.end_position = term_candidates.start_position
+        and two_word_matches.response_id is null
+
+),
+
+matches as (
+
+    select * from one_word_matches
+
+    union all
+
+    select * from term_candidates
+    where end_position > start_position
 
 ),
 

@@ -235,6 +235,9 @@ nps_slices as (
 nps_value as (
 
     select
+        -- the metric these figures belong to, as a join key: a condition on `rated` alone in the
+        -- left join's ON made DuckDB plan a nested-loop join
+        'nps' as experience_metric,
         segment,
         industry_vertical,
         cohort,
@@ -289,7 +292,7 @@ final as (
     from rated
     left join nps_value
         on
-            rated.experience_metric = 'nps'
+            rated.experience_metric = nps_value.experience_metric
             and rated.segment = nps_value.segment
             and rated.industry_vertical = nps_value.industry_vertical
             and rated.cohort = nps_value.cohort
