@@ -374,10 +374,12 @@ aggregated as (
         count(case when not is_present then 1 end) as n_absent,
         avg(case when is_present then outcome_value end) as mean_when_present,
         avg(case when not is_present then outcome_value end) as mean_when_absent,
-        -- corr() is undefined (NaN or null by engine) when either side does not vary
+        -- corr() is undefined (NaN or null by engine) when either side does not vary; a perfect
+        -- correlation comes out of floating point as 1.0000000000000002 (three answers are enough),
+        -- which no correlation is: kept within -1..1
         case
             when stddev_pop(driver_value) > 0 and stddev_pop(outcome_value) > 0
-                then corr(driver_value, outcome_value)
+                then greatest(-1.0, least(1.0, corr(driver_value, outcome_value)))
         end as pearson_correlation
     from paired
     group by driver, driver_type, driver_level, driver_value_measure, outcome
