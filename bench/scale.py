@@ -261,17 +261,22 @@ def fct_customer_rows(warehouse: Path) -> int:
 def bench_scale(scale: str, work: Path, args: argparse.Namespace, save=lambda out: None) -> dict:
     """Every figure of one scale; ``save(out)`` is called after each stage (a long run keeps what it has)."""
     work.mkdir(parents=True, exist_ok=True)
-    zone = work / "raw"
-    log.info("scale %s: generating into %s", scale, zone)
     out: dict = {"scale": scale, "loadavg_start": os.getloadavg()[0]}
-    out["generator"] = gen = generator(zone, work, scale, args.seed, args.days, args.bad_rate)
-    log.info(
-        "generated %s rows (%s days) at %s rows/s, peak RSS %.2f GB",
-        f"{gen['rows']:,}",
-        gen["days"],
-        f"{gen['rows_per_s']:,}",
-        gen["peak_rss_gb"],
-    )
+    if args.zone is not None:  # re-measuring the runs over a zone generated before: no generator figure
+        zone = args.zone
+        log.info("scale %s: the landing zone %s as it is (no generator run)", scale, zone)
+        out["zone"] = str(zone)
+    else:
+        zone = work / "raw"
+        log.info("scale %s: generating into %s", scale, zone)
+        out["generator"] = gen = generator(zone, work, scale, args.seed, args.days, args.bad_rate)
+        log.info(
+            "generated %s rows (%s days) at %s rows/s, peak RSS %.2f GB",
+            f"{gen['rows']:,}",
+            gen["days"],
+            f"{gen['rows_per_s']:,}",
+            gen["peak_rss_gb"],
+        )
 
     out["raw_scan"] = scan = raw_scan(zone)
     log.info(
@@ -360,7 +365,7 @@ def _load_note(r: dict) -> str:
 
 def markdown(r: dict, meta: dict) -> str:
     g, scan, full, before, daily = (
-        r["generator"],
+        r.get("generator"),
         r["raw_scan"],
         r["full"],
         r["full_without_newest"],
@@ -368,16 +373,23 @@ def markdown(r: dict, meta: dict) -> str:
     )
     one = r.get("one_full_run", False)
     m = meta["machine"]
+    title = f"{g['rows']:,} rows, {g['days']} days" if g else f"the landing zone {r.get('zone')}"
     lines = [
-        f"### Scale {r['scale']}: {g['rows']:,} rows, {g['days']} days",
+        f"### Scale {r['scale']}: {title}",
         "",
         f"{meta['date']}, {m.get('cores')} cores ({m.get('cpu', '?')}), {m.get('ram_gb', '?')} GB RAM; "
         f"`{meta['command']}`{_load_note(r)}",
         "",
         "| figure | seconds | peak RSS GB | notes |",
         "|---|---:|---:|---|",
-        f"| generator (`insight-engine generate`) | {g['wall_s']:.1f} | {_gb(g['peak_rss_gb'])} | "
-        f"{g['rows']:,} rows, {g['rows_per_s']:,} rows/s ({g['generate_s']:.1f} s without start-up) |",
+        *(
+            [
+                f"| generator (`insight-engine generate`) | {g['wall_s']:.1f} | {_gb(g['peak_rss_gb'])} | "
+                f"{g['rows']:,} rows, {g['rows_per_s']:,} rows/s ({g['generate_s']:.1f} s without start-up) |"
+            ]
+            if g
+            else []
+        ),
         f"| raw-scan floor (DuckDB, every raw column once) | {scan['seconds']:.2f} | | "
         f"{scan['tables']} tables, {scan['columns']} columns, {scan['files']:,} files, "
         f"{scan['file_mb']:,} MB |",
@@ -470,6 +482,13 @@ def main() -> None:
         help="one full run (every load but the newest), the daily run on top of it: the full figure is then "
         "one day short, and the scale takes one full run less (always so at l)",
     )
+    parser.add_argument(
+        "--zone",
+        type=Path,
+        default=None,
+        help="an existing landing zone of the (single) scale: measure the runs without generating one; its "
+        "newest load is moved out for the full run and put back",
+    )
     parser.add_argument("--keep", action="store_true", help="keep each scale's zone and warehouses")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     parser.add_argument(
@@ -477,6 +496,8 @@ def main() -> None:
     )
     parser.add_argument("--pandas-worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.zone is not None and (len(args.scales) != 1 or args.write_readme):
+        parser.error("--zone takes one scale and no --write-readme (a README section needs the generator)")
     if args.pandas_worker is not None:  # the child process of --pandas-customer
         print(json.dumps(pandas_customer(args.pandas_worker)))
         return
