@@ -10,6 +10,9 @@ D1 is web events' 41st load date; every table is cut at the same date:
   rows first delivered weeks earlier, in its 6th-10th loads (older loads whose rows must now turn
   `superseded`).
 
+* a device corrected: every event of one device seen only before D1 is re-delivered on day 2, in the
+  last load, under another anonymous_id (the device's sessions must vanish, the new device's appear);
+
 * parents delivered weeks after their children: 5 orders and 5 survey responses of each table's 16th load
   are missing from it on both days and arrive on day 2 in the last load, so the lines and answers of the
   16th load stop being `orphan_fk` though their own load never changes.
@@ -53,9 +56,12 @@ INCREMENTAL_BASE = (
 # every base, staging and quarantine model of the four sources, and what they read (seeds)
 # incremental by load too, outside the base models: one row per table x column x load
 INCREMENTAL_PROFILES = ("stg_landing__column_fill_rates",)
+# incremental by key downstream of staging (macros/utils/incremental_by_key.sql)
+INCREMENTAL_FACTS = ("int_web_sessions_sessionised",)
 STAGING_SELECT = [
     "--select",
-    "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing",
+    "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing "
+    + " ".join(f"+{name}" for name in INCREMENTAL_FACTS),
     "--indirect-selection",
     "cautious",  # no tests of the marts that read them
 ]
@@ -64,6 +70,8 @@ STAGING_MODELS = tuple(
     for name in INCREMENTAL_BASE
     for schema, prefix in (("staging", "base_"), ("staging", "stg_"), ("quarantine", "qrn_"))
 ) + tuple(f"staging.{name}" for name in INCREMENTAL_PROFILES)
+FACT_MODELS = tuple(f"intermediate.{name}" for name in INCREMENTAL_FACTS)
+MOVED_DEVICE_PREFIX = "moved-"
 DAYS = 60
 D1_INDEX = 40  # day 1 delivers the first 41 loads
 REDELIVERED_LATE = 15
@@ -115,6 +123,27 @@ def _withhold_parents(table: Path, load: str, day2: Path, last: str) -> None:
     )
 
 
+def _move_device(table: Path, before: list[str], day2: Path, last: str) -> None:
+    """Re-deliver, in the `last` load, every event of the first device (by id) with 3+ events seen only in
+    the loads `before[13:]` (untouched by the other re-deliveries), under the anonymous_id `moved-<id>`."""
+    loads = sorted(p.name.split("=", 1)[1] for p in table.glob("load_date=*"))
+    old = pa.concat_tables([read_load(table / f"load_date={load}") for load in before[13:]]).to_pandas()
+    others = [load for load in loads if load not in before[13:]]
+    seen_elsewhere = set(
+        pa.concat_tables([read_load(table / f"load_date={load}") for load in others])
+        .column("anonymous_id")
+        .to_pylist()
+    )
+    counts = old["anonymous_id"].dropna().value_counts()
+    device = min(d for d, n in counts.items() if n >= 3 and d not in seen_elsewhere and d.strip() == d)
+    rows = old[old["anonymous_id"] == device].copy()
+    rows["anonymous_id"] = MOVED_DEVICE_PREFIX + device
+    last_rows = read_load(table / f"load_date={last}")
+    loaded_at = pd.Timestamp(last_rows.column("_loaded_at")[0].as_py())
+    moved = pa.Table.from_pandas(rows, preserve_index=False)
+    _redeliver(moved, last_rows.schema, loaded_at, day2 / f"load_date={last}" / "moved.parquet")
+
+
 def make_deliveries(work: Path) -> tuple[Path, Path]:
     """(day-1 landing zone, day-2 landing zone) under `work`: every landing table."""
     generated = work / "generated"
@@ -128,6 +157,8 @@ def make_deliveries(work: Path) -> tuple[Path, Path]:
         before = [load for load in loads if load < d1]
         if str(name) in LATE_PARENTS:
             _withhold_parents(table, before[LATE_PARENT_INDEX], day2, loads[-1])
+        if str(name) == "web/events":
+            _move_device(table, before, day2, loads[-1])
         # rows to re-deliver: loads 5..9 late, 10..12 in D1 (a table with fewer loads: its first four)
         old, early = (before[5:10], before[10:13]) if len(before) >= 13 else (before[:2], before[2:4])
         if loads[-1] > d1 and old:

@@ -4,7 +4,8 @@ Every base model in `INCREMENTAL_BASE` is incremental by load; the two deliverie
 are described in incremental_scenario.py (a short, then corrected, recent load; re-deliveries of old rows).
 
 Each incremental base table after day 1 + an incremental day 2 must equal a full refresh on day 2's files,
-row for row, and so must the staging and quarantine models read from it.
+row for row, and so must the staging and quarantine models read from it, and every fact incremental by
+key downstream (`INCREMENTAL_FACTS`: the web sessions).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from incremental_scenario import (
+    FACT_MODELS,
     INCREMENTAL_BASE,
+    INCREMENTAL_FACTS,
     INCREMENTAL_PROFILES,
+    MOVED_DEVICE_PREFIX,
     REDELIVERED_IN_D1,
     REDELIVERED_LATE,
     SELECT,
@@ -78,6 +82,15 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
         ).fetchone()
     assert superseded_day1 >= REDELIVERED_IN_D1
     orphans_day1 = _late_parent_orphans(incremental, day2)
+    sessions_day1 = _rows(incremental, "intermediate.int_web_sessions_sessionised")
+    # a device whose person changed while its events did not (two people merged by a later identity): its
+    # stored customer_key is made stale; day 2 must rebuild the device from the identities
+    stale_device = sessions_day1.sort_values("started_at")["anonymous_id"].iloc[0]
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(
+            "update intermediate.int_web_sessions_sessionised set customer_key = 'stale' where anonymous_id = ?",
+            [stale_device],
+        )
 
     second = run_dbt(
         ["build", *STAGING_SELECT], raw_root=day2, warehouse=incremental, target_path=tmp_path / "t2"
@@ -87,18 +100,19 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     incremental_models = {
         n["name"] for n in manifest["nodes"].values() if n["config"].get("materialized") == "incremental"
     }
-    covered = set(INCREMENTAL_BASE) | set(INCREMENTAL_PROFILES)
+    covered = set(INCREMENTAL_BASE) | set(INCREMENTAL_PROFILES) | set(INCREMENTAL_FACTS)
     assert incremental_models == covered, "the test must cover every incremental model"
     for name in covered:
         compiled = next((tmp_path / "t2" / "compiled").rglob(f"{name}.sql")).read_text()
-        assert "rewritten_loads" in compiled, f"the second run of {name} should have been incremental"
+        cte = "rebuilt_keys" if name in INCREMENTAL_FACTS else "rewritten_loads"
+        assert cte in compiled, f"the second run of {name} should have been incremental"
 
     refreshed = run_dbt(
         ["build", *STAGING_SELECT], raw_root=day2, warehouse=full, target_path=tmp_path / "t3"
     )
     assert refreshed.success, refreshed.failures
 
-    for relation in STAGING_MODELS:
+    for relation in STAGING_MODELS + FACT_MODELS:
         got, want = _rows(incremental, relation), _rows(full, relation)
         pd.testing.assert_frame_equal(got, want, obj=relation)
         # the scenario reached the table: day 2 superseded rows of loads built on day 1
@@ -109,6 +123,16 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     # parents that arrived weeks after their children: the children's loads were rewritten (rule 5)
     assert all(n > 0 for n in orphans_day1.values()), orphans_day1
     assert _late_parent_orphans(full, day2) == dict.fromkeys(orphans_day1, 0)
+
+    # day 2 rebuilt some devices and kept others; the corrected device's sessions moved to its new id
+    sessions = _rows(full, "intermediate.int_web_sessions_sessionised")
+    kept = sessions_day1.merge(sessions, how="outer", on=list(sessions.columns), indicator=True)["_merge"]
+    assert (kept == "both").any() and (kept != "both").any(), "day 2 should change some sessions, not all"
+    moved = sessions[sessions["anonymous_id"].str.startswith(MOVED_DEVICE_PREFIX)]
+    assert len(moved) > 0
+    original = moved["anonymous_id"].iloc[0].removeprefix(MOVED_DEVICE_PREFIX)
+    assert (sessions_day1["anonymous_id"] == original).sum() == len(moved)
+    assert not (sessions["anonymous_id"] == original).any()
 
     base = _rows(full, "staging.base_web__events")
     # the late re-deliveries superseded their first deliveries; the D1 re-deliveries left no trace

@@ -1,4 +1,7 @@
-{{ config(materialized='table') }}
+{{ config(
+    post_hook="{{ incremental_by_key_vanished('anonymous_id', ref('stg_web__events')) }}",
+    **incremental_by_key_config('anonymous_id')
+) }}
 
 {%- set timeout_minutes = number_var('session_timeout_minutes', 30) %}
 
@@ -8,6 +11,10 @@
     new session. Events without an anonymous_id cannot be tied to a device and are skipped (staging
     already quarantines events without a usable occurred_at). Device and utm_source are those of the
     session's first event (the landing).
+
+    Incremental by device (macros/utils/incremental_by_key.sql): a run rebuilds the sessions of the
+    devices whose events (or customer) changed since the table was built, every session of such a
+    device (a late event renumbers the sessions after it); the timeout is part of the fingerprint.
 -#}
 
 with
@@ -24,6 +31,39 @@ linked as (
 
 ),
 
+fingerprinted as (
+
+    select
+        event_id,
+        anonymous_id,
+        order_id,
+        event_type,
+        device,
+        utm_source,
+        occurred_at,
+        {{ row_fingerprint([
+            'event_id', 'order_id', 'event_type', 'device', 'utm_source', 'occurred_at', timeout_minutes
+        ]) }} as input_fingerprint
+    from events
+    where anonymous_id is not null
+
+),
+
+-- the person each device belongs to (one row per device)
+key_lookups as (
+
+    select
+        source_id as anonymous_id,
+        customer_key
+    from linked
+    where source_system = 'web'
+
+),
+
+{% if is_incremental() -%}
+{{ incremental_by_key_scope('anonymous_id', 'fingerprinted', lookups=['customer_key']) }}
+{%- endif %}
+
 ordered_events as (
 
     select
@@ -34,12 +74,13 @@ ordered_events as (
         device,
         utm_source,
         occurred_at,
+        input_fingerprint,
         lag(occurred_at) over (
             partition by anonymous_id
             order by occurred_at, event_id
         ) as previous_occurred_at
-    from events
-    where anonymous_id is not null
+    from fingerprinted
+    {{- incremental_by_key_read('anonymous_id') }}
 
 ),
 
@@ -112,7 +153,8 @@ sessions as (
         coalesce(bool_or(event_type = 'checkout_start'), false) as has_checkout_start,
         coalesce(bool_or(event_type = 'checkout_complete'), false) as has_checkout_complete,
         min(occurred_at) as started_at,
-        max(occurred_at) as ended_at
+        max(occurred_at) as ended_at,
+        bit_xor(input_fingerprint) as input_fingerprint
     from sequenced
     group by anonymous_id, session_number
 
@@ -122,7 +164,7 @@ final as (
 
     select
         {{ surrogate_key(['sessions.anonymous_id', 'sessions.started_at']) }} as session_id,
-        linked.customer_key,
+        key_lookups.customer_key,
         sessions.anonymous_id,
         session_orders.order_id,
         case
@@ -142,17 +184,17 @@ final as (
         ) as is_checkout_abandoned,
         cast(sessions.started_at as date) as started_date,
         sessions.started_at,
-        sessions.ended_at
+        sessions.ended_at,
+        sessions.input_fingerprint,
+        {{ rebuild_bucket('sessions.anonymous_id') }} as rebuild_bucket
     from sessions
     left join session_orders
         on
             sessions.anonymous_id = session_orders.anonymous_id
             and sessions.session_number = session_orders.session_number
             and session_orders.order_sequence = 1
-    left join linked
-        on
-            linked.source_system = 'web'
-            and sessions.anonymous_id = linked.source_id
+    left join key_lookups
+        on sessions.anonymous_id = key_lookups.anonymous_id
 
 )
 

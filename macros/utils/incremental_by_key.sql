@@ -1,0 +1,187 @@
+{#-
+    Incremental facts rebuilt by key: a model whose rows of one key (a device's sessions) depend on the
+    input rows of that key alone (its events) and on a few per-key lookups (the device's customer) is
+    rebuilt, on an incremental run, only for the keys whose input changed since the table was built.
+    Nothing depends on load dates, lookback windows or run bookkeeping, so the result equals a full
+    refresh whatever arrived, late, corrected or re-delivered: a key's input is fingerprinted (the
+    bit_xor of a hash of every input row) and the fingerprint is stored on the key's rows; a run compares
+    the stored fingerprints with the input's and rebuilds the keys that differ, appeared or vanished.
+
+    The recipe (models/intermediate/web/int_web_sessions_sessionised.sql):
+
+        {{ config(**incremental_by_key_config('anonymous_id')) }}
+        fingerprinted as (select *, {{ row_fingerprint([...the input columns the model reads...]) }}
+                          as input_fingerprint from input),
+        key_lookups as (select anonymous_id, customer_key from ...),  -- one row per key
+        {% if is_incremental() %}
+        {{ incremental_by_key_scope('anonymous_id', 'fingerprinted', lookups=['customer_key']) }}
+        {% endif %}
+        ... from fingerprinted {{ incremental_by_key_read('anonymous_id') }} ...
+        select ..., input_fingerprint (bit_xor per output row), {{ rebuild_bucket('anonymous_id') }} ...
+
+    How a rebuilt key replaces its rows, per engine:
+    * DuckDB: `delete+insert` on the key (every row of a rebuilt key is deleted, its new rows inserted);
+      a key whose input vanished (every event of a device re-delivered under another device, or
+      quarantined) has no new rows, so a post-hook deletes the keys no longer in the input.
+    * Spark: `insert_overwrite` of a table partitioned by `rebuild_bucket` (the first hex digit of the
+      key's md5: 16 partitions); a run rebuilds every key of a bucket holding a changed key. A bucket
+      left with no key at all keeps its old rows until `--full-refresh` (dynamic partition overwrite
+      only replaces partitions the run writes; MERGE would need Delta): with thousands of keys a bucket
+      this does not happen, and the equals-full-refresh test covers the path.
+
+    What the fingerprint cannot see: a change of the model's own SQL or of a var it reads. The model puts
+    every var it reads into its fingerprint (`extra`), so changing `session_timeout_minutes` rebuilds every
+    key; a change of SQL needs `--full-refresh`, as for any incremental dbt model.
+-#}
+{% macro incremental_by_key_config(key) -%}
+    {{ return(adapter.dispatch('incremental_by_key_config', 'insight_engine')(key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_config(key) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': key,
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key_config(key) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': ['rebuild_bucket'],
+        'file_format': 'parquet',
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{#- A 64-bit hash of one input row (its columns in order; a null is hashed as a null, not skipped). -#}
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'insight_engine')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    hash({% for c in columns %}{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro spark__row_fingerprint(columns) -%}
+    {#- xxhash64 skips null arguments: an is-null flag per argument keeps (null, 'x') apart from ('x', null) -#}
+    xxhash64({% for c in columns %}{{ c }}, {{ c }} is null{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- The partition a key's rows are written to on Spark (kept on DuckDB too: one table shape). -#}
+{% macro rebuild_bucket(key) -%}
+    substr(md5(cast({{ key }} as string)), 1, 1)
+{%- endmacro %}
+
+{#- CTEs of an incremental run (after the model's `fingerprinted` CTE; call inside `is_incremental()`):
+    `changed_keys` (keys whose fingerprint or a lookup differs, or that appeared or vanished) and
+    `rebuilt_keys` (on Spark: every key of their buckets). `lookups` names the output columns that are the
+    same on every row of a key and come from another model, with their current values in a CTE the model
+    defines before the call, `key_lookups` (one row per key: the key and those columns). -#}
+{% macro incremental_by_key_scope(key, fingerprinted, lookups=[]) -%}
+{%- if execute -%}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'input_fingerprint' not in built_columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before it became incremental by key (no input_fingerprint column). "
+            ~ "Rebuild it once: insight-engine run --full-refresh (or dbt build --full-refresh -s "
+            ~ this.identifier ~ ")."
+        ) }}
+    {%- endif -%}
+{%- endif %}
+built_keys as (
+
+    select
+        {{ key }},
+        bit_xor(input_fingerprint) as input_fingerprint
+        {%- for column in lookups %},
+        max({{ column }}) as {{ column }}
+        {%- endfor %}
+    from {{ this }}
+    group by {{ key }}
+
+),
+
+input_keys as (
+
+    select
+        {{ key }},
+        bit_xor(input_fingerprint) as input_fingerprint
+    from {{ fingerprinted }}
+    group by {{ key }}
+
+),
+
+changed_keys as (
+
+    select coalesce(input_keys.{{ key }}, built_keys.{{ key }}) as {{ key }}
+    from input_keys
+    full outer join built_keys
+        on input_keys.{{ key }} = built_keys.{{ key }}
+    {%- if lookups %}
+    left join key_lookups
+        on input_keys.{{ key }} = key_lookups.{{ key }}
+    {%- endif %}
+    where
+        input_keys.{{ key }} is null
+        or built_keys.{{ key }} is null
+        or input_keys.input_fingerprint != built_keys.input_fingerprint
+        {%- for column in lookups %}
+        or key_lookups.{{ column }} is distinct from built_keys.{{ column }}
+        {%- endfor %}
+
+),
+
+{{ adapter.dispatch('incremental_by_key_rebuilt', 'insight_engine')(key, fingerprinted) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_rebuilt(key, fingerprinted) -%}
+rebuilt_keys as (
+
+    select {{ key }} from changed_keys
+
+),
+{%- endmacro %}
+
+{% macro spark__incremental_by_key_rebuilt(key, fingerprinted) -%}
+changed_buckets as (
+
+    select distinct {{ rebuild_bucket(key) }} as rebuild_bucket from changed_keys
+
+),
+
+rebuilt_keys as (
+
+    select distinct {{ fingerprinted }}.{{ key }}
+    from {{ fingerprinted }}
+    inner join changed_buckets
+        on {{ rebuild_bucket(fingerprinted ~ '.' ~ key) }} = changed_buckets.rebuild_bucket
+
+),
+{%- endmacro %}
+
+{#- The filter of the input on an incremental run: the rebuilt keys only. -#}
+{% macro incremental_by_key_read(key) -%}
+    {%- if is_incremental() %}
+    where {{ key }} in (select {{ key }} from rebuilt_keys)
+    {%- endif %}
+{%- endmacro %}
+
+{#- DuckDB's post-hook: keys whose input vanished lose their rows (Spark: see above). -#}
+{% macro incremental_by_key_vanished(key, input_relation, input_filter='true') -%}
+    {{ return(adapter.dispatch('incremental_by_key_vanished', 'insight_engine')(key, input_relation, input_filter)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_vanished(key, input_relation, input_filter) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ key }} not in (
+        select {{ key }} from {{ input_relation }} where {{ key }} is not null and {{ input_filter }}
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key_vanished(key, input_relation, input_filter) -%}
+{%- endmacro %}
