@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export RAW_ROOT
 export TZ := UTC
 
-.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-spark bench-big-load bench-scale refresh-fx refresh-lexicon evaluate clean
+.PHONY: help setup demo report browser test test-spark lint lint-sql lint-py pytest pytest-duckdb pytest-spark docs bench bench-incremental bench-sessions bench-spark bench-big-load bench-scale refresh-fx refresh-lexicon evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench: setup  ## benchmarks: generator and DuckDB build/gates, xs vs s (ratios p
 
 bench-incremental: setup  ## benchmark: a daily incremental run of the web-event chain vs a full refresh (scale s)
 	$(BIN)/python bench/incremental.py
+
+bench-sessions: setup  ## benchmark: the web sessions incremental by device vs rebuilt whole on a daily load (scale s; ZONE=path for another zone)
+	$(BIN)/python bench/incremental_sessions.py $(if $(ZONE),--zone $(ZONE),--scale s)
 
 bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 11 min)
 	$(BIN)/python bench/spark_vs_duckdb.py

@@ -67,14 +67,7 @@ key_lookups as (
 ordered_events as (
 
     select
-        event_id,
-        anonymous_id,
-        order_id,
-        event_type,
-        device,
-        utm_source,
-        occurred_at,
-        input_fingerprint,
+        *,
         lag(occurred_at) over (
             partition by anonymous_id
             order by occurred_at, event_id
