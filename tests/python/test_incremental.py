@@ -88,7 +88,8 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     stale_device = sessions_day1.sort_values("started_at")["anonymous_id"].iloc[0]
     with duckdb.connect(str(incremental)) as con:
         con.execute(
-            "update intermediate.int_web_sessions_sessionised set customer_key = 'stale' where anonymous_id = ?",
+            "update intermediate.int_web_sessions_sessionised set customer_key = 'stale' "
+            "where anonymous_id = ?",
             [stale_device],
         )
 
