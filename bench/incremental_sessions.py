@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 from _common import measure, setup_logging
-from scale import hold_back_newest, put_back
+from scale import child_env, hold_back_newest, put_back
 
 from insight_engine.generate import generate
 
@@ -36,14 +35,7 @@ MODEL = "int_web_sessions_sessionised"
 
 
 def dbt(work: Path, zone: Path, warehouse: Path, name: str, *args: str, command: str = "run") -> dict:
-    env = {
-        **os.environ,
-        "TZ": "UTC",
-        "RAW_ROOT": str(zone),
-        "INSIGHT_WAREHOUSE": str(warehouse),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_LOG_PATH": str(work / "logs"),
-    }
+    env = {**child_env(work), "RAW_ROOT": str(zone), "INSIGHT_WAREHOUSE": str(warehouse)}
     cmd = [str(Path(sys.executable).parent / "dbt"), command, "-q", *args, "--target-path", str(work / name)]
     m = measure(cmd, env=env, cwd=PROJECT_DIR)
     if m.returncode != 0:
