@@ -13,6 +13,9 @@ D1 is web events' 41st load date; every table is cut at the same date:
 * a device corrected: every event of one device seen only before D1 is re-delivered on day 2, in the
   last load, under another anonymous_id (the device's sessions must vanish, the new device's appear);
 
+* orders sent by mistake: day 1's D1 of orders and order lines carries 2 orders (with their lines)
+  that the corrected D1 of day 2 does not have (ids `phantom-<id>`): they must vanish downstream;
+
 * parents delivered weeks after their children: 5 orders and 5 survey responses of each table's 16th load
   are missing from it on both days and arrive on day 2 in the last load, so the lines and answers of the
   16th load stop being `orphan_fk` though their own load never changes.
@@ -57,7 +60,7 @@ INCREMENTAL_BASE = (
 # incremental by load too, outside the base models: one row per table x column x load
 INCREMENTAL_PROFILES = ("stg_landing__column_fill_rates",)
 # incremental by key downstream of staging (macros/utils/incremental_by_key.sql)
-INCREMENTAL_FACTS = ("int_web_sessions_sessionised",)
+INCREMENTAL_FACTS = ("int_web_sessions_sessionised", "int_order_lines_allocated")
 STAGING_SELECT = [
     "--select",
     "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing "
@@ -72,6 +75,8 @@ STAGING_MODELS = tuple(
 ) + tuple(f"staging.{name}" for name in INCREMENTAL_PROFILES)
 FACT_MODELS = tuple(f"intermediate.{name}" for name in INCREMENTAL_FACTS)
 MOVED_DEVICE_PREFIX = "moved-"
+PHANTOM_PREFIX = "phantom-"
+PHANTOM_ORDERS = 2
 DAYS = 60
 D1_INDEX = 40  # day 1 delivers the first 41 loads
 REDELIVERED_LATE = 15
@@ -177,4 +182,23 @@ def make_deliveries(work: Path) -> tuple[Path, Path]:
         pq.write_table(d1_rows.slice(MISSING_IN_D1), d1_folder / "part-0.parquet")
         loaded_at = pd.Timestamp(d1_rows.column("_loaded_at")[0].as_py())
         _redeliver(rows.slice(0, REDELIVERED_IN_D1), d1_rows.schema, loaded_at, d1_folder / "again.parquet")
+    _phantom_orders(work / "day1", d1)
     return work / "day1", work / "day2"
+
+
+def _phantom_orders(day1: Path, d1: str) -> None:
+    """Add to day 1's D1 of orders and order lines 2 of its orders with lines, again under `phantom-<id>`."""
+    orders_folder = day1 / "commerce" / "orders" / f"load_date={d1}"
+    lines_folder = day1 / "commerce" / "order_lines" / f"load_date={d1}"
+    orders, lines = read_load(orders_folder), read_load(lines_folder)
+    with_lines = set(lines.column("order_id").to_pylist())
+    ids = sorted(i for i in set(orders.column("order_id").to_pylist()) if i in with_lines and i.strip() == i)
+    chosen = ids[:PHANTOM_ORDERS]
+    assert len(chosen) == PHANTOM_ORDERS, f"D1 {d1} has too few orders with lines"
+    for rows, folder in ((orders, orders_folder), (lines, lines_folder)):
+        df = rows.to_pandas()
+        df = df[df["order_id"].isin(chosen)].copy()
+        df["order_id"] = PHANTOM_PREFIX + df["order_id"]
+        pq.write_table(
+            pa.Table.from_pandas(df, preserve_index=False).cast(rows.schema), folder / "phantom.parquet"
+        )

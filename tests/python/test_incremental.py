@@ -5,7 +5,7 @@ are described in incremental_scenario.py (a short, then corrected, recent load; 
 
 Each incremental base table after day 1 + an incremental day 2 must equal a full refresh on day 2's files,
 row for row, and so must the staging and quarantine models read from it, and every fact incremental by
-key downstream (`INCREMENTAL_FACTS`: the web sessions).
+key downstream (`INCREMENTAL_FACTS`: the web sessions, the allocated order lines).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from incremental_scenario import (
     INCREMENTAL_FACTS,
     INCREMENTAL_PROFILES,
     MOVED_DEVICE_PREFIX,
+    PHANTOM_ORDERS,
+    PHANTOM_PREFIX,
     REDELIVERED_IN_D1,
     REDELIVERED_LATE,
     SELECT,
@@ -83,6 +85,7 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     assert superseded_day1 >= REDELIVERED_IN_D1
     orphans_day1 = _late_parent_orphans(incremental, day2)
     sessions_day1 = _rows(incremental, "intermediate.int_web_sessions_sessionised")
+    lines_day1 = _rows(incremental, "intermediate.int_order_lines_allocated")
     # a device whose person changed while its events did not (two people merged by a later identity): its
     # stored customer_key is made stale; day 2 must rebuild the device from the identities
     stale_device = sessions_day1.sort_values("started_at")["anonymous_id"].iloc[0]
@@ -134,6 +137,15 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     original = moved["anonymous_id"].iloc[0].removeprefix(MOVED_DEVICE_PREFIX)
     assert (sessions_day1["anonymous_id"] == original).sum() == len(moved)
     assert not (sessions["anonymous_id"] == original).any()
+
+    # order lines: day 2 rebuilt some orders (late lines, late parents, re-deliveries) and kept the rest;
+    # the orders sent by mistake on day 1 vanished with their lines
+    lines = _rows(full, "intermediate.int_order_lines_allocated")
+    kept = lines_day1.merge(lines, how="outer", on=list(lines.columns), indicator=True)["_merge"]
+    assert (kept == "both").any() and (kept != "both").any(), "day 2 should change some order lines, not all"
+    phantoms = lines_day1[lines_day1["order_id"].str.startswith(PHANTOM_PREFIX)]
+    assert phantoms["order_id"].nunique() == PHANTOM_ORDERS
+    assert not lines["order_id"].str.startswith(PHANTOM_PREFIX).any()
 
     base = _rows(full, "staging.base_web__events")
     # the late re-deliveries superseded their first deliveries; the D1 re-deliveries left no trace

@@ -1,128 +1,14 @@
 {#-
-    One row per order line. Money in the reporting currency at the rate of the order month.
-    Order-level money (discount, whole-order refunds) is converted once per order and then shared out
-    pro rata to line gross: every line but the last (by order_line_id) gets its rounded share, the
-    last line gets the remainder, so the lines of an order add up to the order total to the cent.
+    One row per order line, in the reporting currency, with the order's discount and whole-order
+    refunds allocated to its lines to the cent: int_order_lines_allocated does the work (incremental by
+    order); this mart publishes its business columns under the contract.
 -#}
 
 with
 
-int_order_lines_joined as (
+int_order_lines_allocated as (
 
-    select * from {{ ref('int_order_lines_joined') }}
-
-),
-
-converted as (
-
-    select
-        *,
-        {{ to_reporting_currency(
-            'unit_price_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as unit_price_amount,
-        -- line totals are converted as a whole (not quantity x a rounded unit price),
-        -- so a refund of the full line converts to exactly the line's gross
-        {{ to_reporting_currency(
-            'quantity * unit_price_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as gross_amount,
-        {{ to_reporting_currency(
-            'quantity * unit_cost_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as cost_amount,
-        {{ to_reporting_currency(
-            'line_refund_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as line_refund_amount,
-        {{ to_reporting_currency(
-            'order_discount_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as order_discount_amount,
-        {{ to_reporting_currency(
-            'order_refund_local_amount',
-            'order_units_per_usd',
-            'reporting_units_per_usd'
-        ) }} as order_refund_amount
-    from int_order_lines_joined
-
-),
-
--- each line's share of the order: pro rata to gross, equal shares when the order's gross is 0
-weighted as (
-
-    select
-        *,
-        case
-            when sum(gross_amount) over (partition by order_id) <> 0
-                then (
-                    cast(gross_amount as double)
-                    / cast(sum(gross_amount) over (partition by order_id) as double)
-                )
-            else 1 / cast(count(*) over (partition by order_id) as double)
-        end as allocation_share,
-        row_number() over (
-            partition by order_id
-            order by try_cast(order_line_id as bigint) asc nulls last, order_line_id asc
-        ) = count(*) over (partition by order_id) as is_last_line
-    from converted
-
-),
-
-rounded as (
-
-    select
-        *,
-        {{ round_to_cents('cast(order_discount_amount as double) * allocation_share') }}
-            as discount_share_amount,
-        {{ round_to_cents('cast(order_refund_amount as double) * allocation_share') }}
-            as refund_share_amount
-    from weighted
-
-),
-
-share_totals as (
-
-    select
-        *,
-        sum(discount_share_amount) over (partition by order_id) as discount_share_total,
-        sum(refund_share_amount) over (partition by order_id) as refund_share_total
-    from rounded
-
-),
-
--- the last line takes the order total less the other lines' rounded shares
-allocated as (
-
-    select
-        *,
-        case
-            when is_last_line
-                then order_discount_amount - discount_share_total + discount_share_amount
-            else discount_share_amount
-        end as discount_amount,
-        line_refund_amount
-        + case
-            when is_last_line
-                then order_refund_amount - refund_share_total + refund_share_amount
-            else refund_share_amount
-        end as refund_amount
-    from share_totals
-
-),
-
-measured as (
-
-    select
-        *,
-        {{ net_revenue('gross_amount', 'discount_amount', 'refund_amount', 'is_cancelled') }}
-            as net_revenue_amount
-    from allocated
+    select * from {{ ref('int_order_lines_allocated') }}
 
 ),
 
@@ -138,16 +24,15 @@ final as (
         quantity,
         unit_price_amount,
         gross_amount,
-        cast(discount_amount as decimal(18, 2)) as discount_amount,
-        cast(refund_amount as decimal(18, 2)) as refund_amount,
+        discount_amount,
+        refund_amount,
         net_revenue_amount,
         cost_amount,
-        {{ gross_margin('net_revenue_amount', 'cost_amount', 'is_cancelled') }}
-            as gross_margin_amount,
+        gross_margin_amount,
         is_cancelled,
-        cast(ordered_at as date) as ordered_date,
+        ordered_date,
         ordered_at
-    from measured
+    from int_order_lines_allocated
 
 )
 
