@@ -1,16 +1,19 @@
-"""Benchmark: the web sessions incremental by device vs rebuilt whole, on a daily load (DuckDB, one run).
+"""Benchmark: the facts incremental by key vs rebuilt whole, on a daily load (DuckDB, one run).
 
-Over a landing zone (generated here at `--scale`, or an existing one with `--zone`, e.g. scale l's):
+The facts (macros/utils/incremental_by_key.sql): the web sessions (by device) and the allocated order
+lines (by order). Over a landing zone (generated here at `--scale`, or an existing one with `--zone`,
+e.g. scale l's):
 
-1. the newest load is moved aside; `+int_web_sessions_sessionised` is built over the other loads;
-2. the newest load is put back; everything upstream of the sessions runs again (incremental by load);
-3. the warehouse is copied; on one copy the sessions run incrementally (by device), on the other they
-   are rebuilt whole (`--full-refresh`), back to back, each `dbt run` a child process (wall time, peak
-   RSS of its process tree); then a run with nothing new;
+1. the newest load is moved aside; the facts and everything upstream are built over the other loads;
+2. the newest load is put back; everything upstream of the facts runs again (incremental by load);
+3. the warehouse is copied; for each fact, on one copy it runs incrementally (by key), on the other it is
+   rebuilt whole (`--full-refresh`), back to back, each `dbt run` a child process (wall time, peak RSS
+   of its process tree); then a run with nothing new;
 4. the two tables must hold the same rows (`except all` both ways, the engine's fingerprint included).
 
-    .venv/bin/python bench/incremental_sessions.py --scale s
-    .venv/bin/python bench/incremental_sessions.py --zone /path/to/scale-l/raw   # about 15 min at l
+    .venv/bin/python bench/incremental_facts.py --scale s
+    .venv/bin/python bench/incremental_facts.py --zone /path/to/scale-l/raw   # about 20 min at l
+    .venv/bin/python bench/incremental_facts.py --scale m --model int_order_lines_allocated
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -29,9 +33,31 @@ from scale import child_env, hold_back_newest, put_back
 
 from insight_engine.generate import generate
 
-log = logging.getLogger("bench.incremental_sessions")
+log = logging.getLogger("bench.incremental_facts")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-MODEL = "int_web_sessions_sessionised"
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    unit: str  # what a key is, for the log line
+    touched_sql: str  # keys with input rows in the newest load (one `?`: the load date)
+
+
+FACTS = {
+    "int_web_sessions_sessionised": Fact(
+        "anonymous_id",
+        "devices",
+        "select count(distinct anonymous_id) from staging.base_web__events where load_date = $1",
+    ),
+    "int_order_lines_allocated": Fact(
+        "order_id",
+        "orders",
+        "select count(distinct order_id) from (select order_id from staging.base_commerce__orders "
+        "where load_date = $1 union all select order_id from staging.base_commerce__order_lines "
+        "where load_date = $1)",
+    ),
+}
 
 
 def dbt(work: Path, zone: Path, warehouse: Path, name: str, *args: str, command: str = "run") -> dict:
@@ -44,6 +70,24 @@ def dbt(work: Path, zone: Path, warehouse: Path, name: str, *args: str, command:
     return {"wall_s": round(m.wall_s, 2), "peak_rss_gb": round(m.peak_rss_gb, 3)}
 
 
+def compare(incremental: Path, whole: Path, model: str, newest: str) -> dict:
+    """The fact's rows on both copies (must be equal) and its size."""
+    fact = FACTS[model]
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        con.execute(f"attach '{whole}' as whole_build (read_only)")
+        table = f"intermediate.{model}"
+        query = "select count(*) from (select * from {} except all select * from {})"
+        differ = sum(
+            con.execute(query.format(a, b)).fetchone()[0]
+            for a, b in ((table, f"whole_build.{table}"), (f"whole_build.{table}", table))
+        )
+        rows, keys = con.execute(f"select count(*), count(distinct {fact.key}) from {table}").fetchone()
+        (touched,) = con.execute(fact.touched_sql, [newest]).fetchone()
+    if differ:
+        raise SystemExit(f"the incremental {model} differs from the rebuilt one in {differ} rows")
+    return {"rows": rows, "keys": keys, "keys_in_newest_load": touched}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -52,11 +96,16 @@ def main() -> None:
     parser.add_argument(
         "--zone", type=Path, help="an existing landing zone (its newest load is moved and put back)"
     )
+    parser.add_argument(
+        "--model", action="append", choices=sorted(FACTS), help="a fact to measure (repeat; default: all)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     setup_logging()
+    models = args.model or list(FACTS)
+    upstream = " ".join(f"+{m}" for m in models)
 
-    with tempfile.TemporaryDirectory(prefix="insight-bench-sessions-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="insight-bench-facts-") as tmp:
         work = Path(tmp)
         zone = args.zone
         if zone is None:
@@ -70,51 +119,36 @@ def main() -> None:
         whole.parent.mkdir()
         try:
             dbt(work, zone, incremental, "seed", command="seed")
-            dbt(work, zone, incremental, "yesterday", "-s", f"+{MODEL}")
+            dbt(work, zone, incremental, "yesterday", "-s", upstream)
         finally:
             put_back(zone, work / "held_back", moved)
-        dbt(work, zone, incremental, "upstream_today", "-s", f"+{MODEL}", "--exclude", MODEL)
+        dbt(work, zone, incremental, "upstream_today", "-s", upstream, "--exclude", *models)
         shutil.copy(incremental, whole)
-        out = {
-            "newest_load": newest,
-            "newest_load_rows": rows,
-            "incremental": dbt(work, zone, incremental, "incremental", "-s", MODEL),
-            "rebuilt_whole": dbt(work, zone, whole, "rebuilt_whole", "-s", MODEL, "--full-refresh"),
-            "nothing_new": dbt(work, zone, incremental, "nothing_new", "-s", MODEL),
-        }
-        with duckdb.connect(str(incremental), read_only=True) as con:
-            con.execute(f"attach '{whole}' as whole_build (read_only)")
-            table = f"intermediate.{MODEL}"
-            differ = sum(
-                con.execute(
-                    f"select count(*) from (select * from {a} except all select * from {b})"
-                ).fetchone()[0]
-                for a, b in ((table, f"whole_build.{table}"), (f"whole_build.{table}", table))
+        out: dict = {"newest_load": newest, "newest_load_rows": rows, "facts": {}}
+        for model in models:
+            figures = {
+                "incremental": dbt(work, zone, incremental, f"{model}_incremental", "-s", model),
+                "rebuilt_whole": dbt(work, zone, whole, f"{model}_whole", "-s", model, "--full-refresh"),
+                "nothing_new": dbt(work, zone, incremental, f"{model}_nothing_new", "-s", model),
+            }
+            figures.update(compare(incremental, whole, model, newest))
+            figures["ratio_whole_to_incremental"] = round(
+                figures["rebuilt_whole"]["wall_s"] / figures["incremental"]["wall_s"], 2
             )
-            sessions, devices = con.execute(
-                f"select count(*), count(distinct anonymous_id) from {table}"
-            ).fetchone()
-            (touched,) = con.execute(
-                "select count(distinct anonymous_id) from staging.base_web__events where load_date = ?",
-                [newest],
-            ).fetchone()
-        if differ:
-            raise SystemExit(f"the incremental sessions differ from the rebuilt ones in {differ} rows")
-        out.update(sessions=sessions, devices=devices, devices_in_newest_load=touched)
-        out["ratio_whole_to_incremental"] = round(
-            out["rebuilt_whole"]["wall_s"] / out["incremental"]["wall_s"], 2
-        )
-    log.info(
-        "sessions %s of %s devices (%s with events in the newest load): rebuilt whole %.1f s, incremental "
-        "%.1f s (%.2fx), nothing new %.1f s; identical rows",
-        f"{sessions:,}",
-        f"{devices:,}",
-        f"{touched:,}",
-        out["rebuilt_whole"]["wall_s"],
-        out["incremental"]["wall_s"],
-        out["ratio_whole_to_incremental"],
-        out["nothing_new"]["wall_s"],
-    )
+            out["facts"][model] = figures
+            log.info(
+                "%s: %s rows of %s %s (%s in the newest load): rebuilt whole %.1f s, incremental %.1f s "
+                "(%.2fx), nothing new %.1f s; identical rows",
+                model,
+                f"{figures['rows']:,}",
+                f"{figures['keys']:,}",
+                FACTS[model].unit,
+                f"{figures['keys_in_newest_load']:,}",
+                figures["rebuilt_whole"]["wall_s"],
+                figures["incremental"]["wall_s"],
+                figures["ratio_whole_to_incremental"],
+                figures["nothing_new"]["wall_s"],
+            )
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
