@@ -24,16 +24,17 @@
 
         {{ config(**incremental_by_load_config()) }}
         with
-        landing as (select * from {{ read_source('web', 'events') }}),
+        landing as {{ cte_not_materialized() }} (select * from {{ read_source('web', 'events') }}),
         {{ incremental_by_load_scope(['event_id']) }}
         source as (select landing.* from landing {{ incremental_by_load_read(['event_id']) }}),
         renamed as (...), checked as (...),
         flagged as (select * from {{ flag_versions('checked', ['event_id']) }})
         select flagged.* from flagged {{ incremental_by_load_written('flagged') }}
 
-    The CTE names are the recipe's: `landing` (the landing table as read, unfiltered), and, on an
-    incremental run, `cutoff`, `built_loads`, `unseen_loads`, `recent_ids`, `rewritten_loads`,
-    `rewritten_ids`. The id columns keep their landing names (cleaned with `clean_text`), and the table
+    The CTE names are the recipe's: `landing` (the landing table as read, unfiltered; declared
+    `landing as {{ cte_not_materialized() }} (`), and, on an incremental run, `cutoff`, `built_loads`,
+    `landing_loads`, `unseen_loads`, `selected_loads`, `recent_ids`, `rewritten_loads`, `rewritten_ids`,
+    `read_loads`. The id columns keep their landing names (cleaned with `clean_text`), and the table
     stores them under the same names. Rows with a null id carry a row-level reason and are never ranked, so
     they need no id match. On a first build or `--full-refresh` rules 2 to 4 add nothing.
 
@@ -146,22 +147,39 @@ built_loads as (
 
 ),
 
+-- the loads in the landing zone (the partition column alone: no data column is read)
+landing_loads as (
+
+    select distinct load_date
+    from landing
+
+),
+
 unseen_loads as (
 
     -- loads the table has never read, however old: a load delivered late, out of order
-    select distinct landing.load_date
-    from landing
+    select landing_loads.load_date
+    from landing_loads
     left join built_loads
-        on landing.load_date = built_loads.load_date
+        on landing_loads.load_date = built_loads.load_date
     where built_loads.load_date is null
+
+),
+
+selected_loads as (
+
+    select load_date
+    from landing_loads
+    where {{ incremental_load_selected('load_date') }}
 
 ),
 
 recent_ids as (
 
+    -- `in` a list of loads: the engine prunes the landing to those loads' files
     select {{ _landing_ids(id_columns) }}
     from landing
-    where {{ incremental_load_selected('landing.load_date') }}
+    where landing.load_date in (select selected_loads.load_date from selected_loads)
 
     union
 
@@ -183,9 +201,8 @@ recent_ids as (
 
 rewritten_loads as (
 
-    select distinct load_date
-    from landing
-    where {{ incremental_load_selected('load_date') }}
+    select load_date
+    from selected_loads
 
     union
 
@@ -200,22 +217,49 @@ rewritten_ids as (
 
     select distinct {{ _landing_ids(id_columns) }}
     from landing
-    inner join rewritten_loads
-        on landing.load_date = rewritten_loads.load_date
+    where landing.load_date in (select rewritten_loads.load_date from rewritten_loads)
+
+),
+
+-- the loads a run reads: the rewritten ones, and the other loads holding a version of a rewritten id
+-- (read to rank it, never written). Those are found in the table, not the landing: a load outside the
+-- selected ones is in the table as it is in the landing (a load the table never read is selected; one
+-- re-delivered changed is chosen by the landing ledger's `--since`), so the landing is read only where
+-- a version can be.
+read_loads as (
+
+    select
+        load_date,
+        true as is_rewritten
+    from rewritten_loads
+
+    union all
+
+    select distinct
+        existing.load_date,
+        false as is_rewritten
+    from {{ this }} as existing
+    inner join rewritten_ids
+        on {{ _ids_match('existing', 'rewritten_ids', id_columns) }}
+    where existing.load_date not in (select rewritten_loads.load_date from rewritten_loads)
 
 ),
     {%- endif %}
 {%- endmacro %}
 
 {#- Rule 3: the filter of the model's `source` CTE (`select landing.* from landing` + this): the rows of
-    the rewritten loads and every row sharing an id with them; nothing on a first build or full refresh. -#}
+    the rewritten loads, and the rows sharing an id with them in the other loads that hold one; nothing
+    on a first build or full refresh. The join to `read_loads` (a few loads) is what DuckDB (a dynamic
+    filter on the hive partition column) and Spark (partition pruning) turn into reading only those
+    loads' files; the model's `landing` CTE is `not materialized` (macro `cte_not_materialized`) so that
+    DuckDB does not first read every load into memory for the CTE's several readers. -#}
 {% macro incremental_by_load_read(id_columns) -%}
     {%- if is_incremental() %}
-    left join rewritten_loads
-        on landing.load_date = rewritten_loads.load_date
+    inner join read_loads
+        on landing.load_date = read_loads.load_date
     left join rewritten_ids
         on {{ _ids_match('landing', 'rewritten_ids', id_columns, clean_left=true) }}
-    where rewritten_loads.load_date is not null
+    where read_loads.is_rewritten
         or rewritten_ids.{{ id_columns[0] }} is not null
     {%- endif %}
 {%- endmacro %}

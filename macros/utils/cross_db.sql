@@ -140,3 +140,17 @@
     where false
     {%- endif %}
 {%- endmacro %}
+
+{#- A CTE read several times with different filters: DuckDB materializes such a CTE whole by default
+    (every row read once into memory, then filtered); `not materialized` lets each reader push its own
+    filter (a list of loads) into the scan. Spark inlines CTEs anyway and has no such keyword. -#}
+{% macro cte_not_materialized() -%}
+    {{ return(adapter.dispatch('cte_not_materialized', 'insight_engine')()) }}
+{%- endmacro %}
+
+{% macro default__cte_not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__cte_not_materialized() -%}
+{%- endmacro %}

@@ -24,7 +24,7 @@
 
 with
 
-landing as (
+landing as {{ cte_not_materialized() }} (
 
     -- the landing table as read and renamed (ids cleaned)
     select * from {{ ref('base_commerce__order_lines_landed') }}

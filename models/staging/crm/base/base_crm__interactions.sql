@@ -7,7 +7,7 @@
 
 with
 
-landing as (
+landing as {{ cte_not_materialized() }} (
 
     select * from {{ read_source('crm', 'interactions') }}
 

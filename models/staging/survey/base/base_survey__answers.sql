@@ -32,7 +32,7 @@
 
 with
 
-landing as (
+landing as {{ cte_not_materialized() }} (
 
     -- the landing table as read and renamed (ids cleaned)
     select * from {{ ref('base_survey__answers_landed') }}
