@@ -1,8 +1,8 @@
 """Benchmark: the facts incremental by key vs rebuilt whole, on a daily load (DuckDB, one run).
 
-The facts (macros/utils/incremental_by_key.sql): the web sessions (by device) and the allocated order
-lines (by order). Over a landing zone (generated here at `--scale`, or an existing one with `--zone`,
-e.g. scale l's):
+The facts (macros/utils/incremental_by_key.sql): the web sessions (by device), the allocated order
+lines (by order) and the identity links (by component). Over a landing zone (generated here at
+`--scale`, or an existing one with `--zone`, e.g. scale l's):
 
 1. the newest load is moved aside; the facts and everything upstream are built over the other loads;
 2. the newest load is put back; everything upstream of the facts runs again (incremental by load);
@@ -56,6 +56,17 @@ FACTS = {
         "select count(distinct order_id) from (select order_id from staging.base_commerce__orders "
         "where load_date = $1 union all select order_id from staging.base_commerce__order_lines "
         "where load_date = $1)",
+    ),
+    # identities the newest load delivers rows of (survey responses without an invitation left out)
+    "int_identities_linked": Fact(
+        "identity_id",
+        "identities",
+        "select count(*) from ("
+        "select 'crm:' || crm_customer_id from staging.base_crm__customers where load_date = $1 union "
+        "select 'commerce:' || shop_customer_id from staging.base_commerce__customers where load_date = $1 "
+        "union select 'survey:' || invitation_id from staging.base_survey__invitations where load_date = $1 "
+        "union select 'web:' || anonymous_id from staging.base_web__events "
+        "where load_date = $1 and user_email is not null)",
     ),
 }
 

@@ -75,12 +75,9 @@
     substr(md5(cast({{ key }} as string)), 1, 1)
 {%- endmacro %}
 
-{#- CTEs of an incremental run (after the model's `fingerprinted` CTE; call inside `is_incremental()`):
-    `changed_keys` (keys whose fingerprint or a lookup differs, or that appeared or vanished) and
-    `rebuilt_keys` (on Spark: every key of their buckets). `lookups` names the output columns that are the
-    same on every row of a key and come from another model, with their current values in a CTE the model
-    defines before the call, `key_lookups` (one row per key: the key and those columns). -#}
-{% macro incremental_by_key_scope(key, fingerprinted, lookups=[]) -%}
+{#- An incremental run compares fingerprints with the table's: a table built before its model stored them
+    cannot be compared, and the run says how to rebuild it (renders nothing). -#}
+{% macro require_input_fingerprint() -%}
 {%- if execute -%}
     {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- if 'input_fingerprint' not in built_columns -%}
@@ -90,7 +87,16 @@
             ~ this.identifier ~ ")."
         ) }}
     {%- endif -%}
-{%- endif %}
+{%- endif -%}
+{%- endmacro %}
+
+{#- CTEs of an incremental run (after the model's `fingerprinted` CTE; call inside `is_incremental()`):
+    `changed_keys` (keys whose fingerprint or a lookup differs, or that appeared or vanished) and
+    `rebuilt_keys` (on Spark: every key of their buckets). `lookups` names the output columns that are the
+    same on every row of a key and come from another model, with their current values in a CTE the model
+    defines before the call, `key_lookups` (one row per key: the key and those columns). -#}
+{% macro incremental_by_key_scope(key, fingerprinted, lookups=[]) -%}
+{{ require_input_fingerprint() }}
 built_keys as (
 
     select
@@ -184,4 +190,27 @@ rebuilt_keys as (
 {%- endmacro %}
 
 {% macro spark__incremental_by_key_vanished(key, input_relation, input_filter) -%}
+{%- endmacro %}
+
+{#- A model that computes its rebuilt keys from a closed set of its own (int_identities_linked: whole
+    components of the identity graph) rather than from the rows of each key: on Spark, insert_overwrite
+    replaces whole `rebuild_bucket` partitions, so the keys of those buckets that the run did not rebuild
+    are carried over from the table as they are (`union all` after the model's own rows). On DuckDB,
+    delete+insert touches only the rebuilt keys: nothing to carry (renders nothing). -#}
+{% macro incremental_by_key_carried(key, rebuilt, columns) -%}
+    {{ return(adapter.dispatch('incremental_by_key_carried', 'insight_engine')(key, rebuilt, columns)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_carried(key, rebuilt, columns) -%}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key_carried(key, rebuilt, columns) -%}
+    {%- if is_incremental() %}
+    union all
+    select {{ columns | join(', ') }}
+    from {{ this }}
+    where
+        rebuild_bucket in (select distinct {{ rebuild_bucket(key) }} from {{ rebuilt }})
+        and {{ key }} not in (select {{ key }} from {{ rebuilt }})
+    {%- endif %}
 {%- endmacro %}

@@ -60,7 +60,7 @@ INCREMENTAL_BASE = (
 # incremental by load too, outside the base models: one row per table x column x load
 INCREMENTAL_PROFILES = ("stg_landing__column_fill_rates",)
 # incremental by key downstream of staging (macros/utils/incremental_by_key.sql)
-INCREMENTAL_FACTS = ("int_web_sessions_sessionised", "int_order_lines_allocated")
+INCREMENTAL_FACTS = ("int_web_sessions_sessionised", "int_order_lines_allocated", "int_identities_linked")
 STAGING_SELECT = [
     "--select",
     "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing "
@@ -75,6 +75,8 @@ STAGING_MODELS = tuple(
 ) + tuple(f"staging.{name}" for name in INCREMENTAL_PROFILES)
 FACT_MODELS = tuple(f"intermediate.{name}" for name in INCREMENTAL_FACTS)
 MOVED_DEVICE_PREFIX = "moved-"
+BRIDGE_PREFIX = "bridge-"
+ANCHOR_PREFIX = "anchor-"
 PHANTOM_PREFIX = "phantom-"
 PHANTOM_ORDERS = 2
 DAYS = 60
@@ -149,6 +151,56 @@ def _move_device(table: Path, before: list[str], day2: Path, last: str) -> None:
     _redeliver(moved, last_rows.schema, loaded_at, day2 / f"load_date={last}" / "moved.parquet")
 
 
+def _relink_identities(table: Path, before: list[str], day2: Path, last: str) -> None:
+    """Day 2's `last` load of survey invitations changes who is who, with rows of the loads `before[13:]`
+    (untouched by the other re-deliveries): a new invitation `bridge-<id>` carries one person's CRM id and
+    another person's e-mail (their two components merge), and an invitation of a third person is
+    re-delivered under a fresh e-mail and without CRM id (it leaves its component; its phone, now seen
+    with two e-mails, becomes ambiguous). And a component loses its anchor: two invitations
+    `anchor-<id>-a` and `-b` of a made-up person (one e-mail, no CRM id, no phone; sent in 2000, `-a` a
+    day first) are delivered on both days in load `before[13]`, and `-a` is re-delivered on day 2 under
+    another e-mail: `-b`, unchanged and linked to no changed identity, must take its own key."""
+    df = pa.concat_tables([read_load(table / f"load_date={load}") for load in before[13:]]).to_pandas()
+    clean = df[
+        df["crm_customer_id"].notna()
+        & df["email"].notna()
+        & (df["email"].str.strip() == df["email"])
+        & (df["invitation_id"].str.strip() == df["invitation_id"])
+    ]
+    first = clean.iloc[0]
+    other = clean[
+        (clean["crm_customer_id"] != first["crm_customer_id"])
+        & (clean["email"].str.lower() != first["email"].lower())
+    ].iloc[0]
+    people = [first["crm_customer_id"], other["crm_customer_id"]]
+    third = clean[~clean["crm_customer_id"].isin(people)].iloc[0]
+    pair = pd.concat([clean.iloc[[0]]] * 2)
+    pair["invitation_id"] = [f"{ANCHOR_PREFIX}{first['invitation_id']}-{x}" for x in "ab"]
+    pair["email"] = f"pair-{first['invitation_id'].lower()}@example.com"
+    pair["crm_customer_id"] = None
+    pair["phone"] = None
+    pair["sent_at"] = ["2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"]
+    anchor_load = f"load_date={before[13]}"
+    anchor_schema = read_load(table / anchor_load).schema
+    for zone in (table, day2):  # the generated zone (day 1 is copied from it later) and day 2
+        pq.write_table(
+            pa.Table.from_pandas(pair, preserve_index=False).cast(anchor_schema),
+            zone / anchor_load / "anchor.parquet",
+        )
+    leaving = pair.iloc[[0]].copy()
+    leaving["email"] = f"left-{first['invitation_id'].lower()}@example.com"
+    bridge = clean.loc[[first.name]].copy()
+    bridge["invitation_id"] = BRIDGE_PREFIX + bridge["invitation_id"]
+    bridge["email"] = other["email"]
+    split = clean.loc[[third.name]].copy()
+    split["email"] = f"split-{third['invitation_id'].lower()}@example.com"
+    split["crm_customer_id"] = None
+    last_rows = read_load(table / f"load_date={last}")
+    loaded_at = pd.Timestamp(last_rows.column("_loaded_at")[0].as_py())
+    rows = pa.Table.from_pandas(pd.concat([bridge, split, leaving]), preserve_index=False)
+    _redeliver(rows, last_rows.schema, loaded_at, day2 / f"load_date={last}" / "relinked.parquet")
+
+
 def make_deliveries(work: Path) -> tuple[Path, Path]:
     """(day-1 landing zone, day-2 landing zone) under `work`: every landing table."""
     generated = work / "generated"
@@ -164,6 +216,8 @@ def make_deliveries(work: Path) -> tuple[Path, Path]:
             _withhold_parents(table, before[LATE_PARENT_INDEX], day2, loads[-1])
         if str(name) == "web/events":
             _move_device(table, before, day2, loads[-1])
+        if str(name) == "survey/invitations":
+            _relink_identities(table, before, day2, loads[-1])
         # rows to re-deliver: loads 5..9 late, 10..12 in D1 (a table with fewer loads: its first four)
         old, early = (before[5:10], before[10:13]) if len(before) >= 13 else (before[:2], before[2:4])
         if loads[-1] > d1 and old:

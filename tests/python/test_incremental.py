@@ -5,7 +5,7 @@ are described in incremental_scenario.py (a short, then corrected, recent load; 
 
 Each incremental base table after day 1 + an incremental day 2 must equal a full refresh on day 2's files,
 row for row, and so must the staging and quarantine models read from it, and every fact incremental by
-key downstream (`INCREMENTAL_FACTS`: the web sessions, the allocated order lines).
+key downstream (`INCREMENTAL_FACTS`: the web sessions, the allocated order lines, the identity links).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from incremental_scenario import (
+    ANCHOR_PREFIX,
+    BRIDGE_PREFIX,
     FACT_MODELS,
     INCREMENTAL_BASE,
     INCREMENTAL_FACTS,
@@ -86,6 +88,7 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     orphans_day1 = _late_parent_orphans(incremental, day2)
     sessions_day1 = _rows(incremental, "intermediate.int_web_sessions_sessionised")
     lines_day1 = _rows(incremental, "intermediate.int_order_lines_allocated")
+    identities_day1 = _rows(incremental, "intermediate.int_identities_linked")
     # a device whose person changed while its events did not (two people merged by a later identity): its
     # stored customer_key is made stale; day 2 must rebuild the device from the identities
     stale_device = sessions_day1.sort_values("started_at")["anonymous_id"].iloc[0]
@@ -146,6 +149,31 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     phantoms = lines_day1[lines_day1["order_id"].str.startswith(PHANTOM_PREFIX)]
     assert phantoms["order_id"].nunique() == PHANTOM_ORDERS
     assert not lines["order_id"].str.startswith(PHANTOM_PREFIX).any()
+
+    # identities: day 2 re-labelled some components (new identities, merges) and kept the rest as they were
+    identities = _rows(full, "intermediate.int_identities_linked")
+    columns = list(identities.columns)
+    kept = identities_day1.merge(identities, how="outer", on=columns, indicator=True)["_merge"]
+    assert (kept == "both").any() and (kept != "both").any(), "day 2 should change some identities, not all"
+    # the bridging invitation merged two people: every identity of the younger one took the older one's key
+    bridges = identities[identities["source_id"].str.startswith(BRIDGE_PREFIX)]
+    assert len(bridges) == 1
+    merged = identities[identities["customer_key"] == bridges["customer_key"].iloc[0]]
+    both = identities_day1.merge(merged, on="identity_id", suffixes=("_1", "_2"))
+    assert both["customer_key_1"].nunique() == 2, "the bridge should join two components of day 1"
+    assert (both["customer_key_1"] != both["customer_key_2"]).sum() >= 2
+    # the anchor that left its component on day 2: the rest of the component took another key
+    (anchor_id,) = identities_day1.loc[
+        identities_day1["source_id"].str.startswith(ANCHOR_PREFIX)
+        & identities_day1["source_id"].str.endswith("-a"),
+        "identity_id",
+    ]
+    day1_keys = identities_day1.set_index("identity_id")["customer_key"]
+    day2_keys = identities.set_index("identity_id")["customer_key"]
+    left = day1_keys[(day1_keys == day1_keys[anchor_id]) & (day1_keys.index != anchor_id)].index
+    assert len(left) > 0 and identities_day1.set_index("identity_id").loc[anchor_id, "is_anchor"]
+    assert not (day2_keys[left] == day1_keys[anchor_id]).any()
+    assert day2_keys[anchor_id] != day2_keys[left].iloc[0]
 
     base = _rows(full, "staging.base_web__events")
     # the late re-deliveries superseded their first deliveries; the D1 re-deliveries left no trace
