@@ -60,6 +60,7 @@ class Measured:
     stderr: str
     started_at: float = 0.0  # time.time() at launch
     ended_at: float = 0.0
+    peak_at: float = 0.0  # time.time() of the sample that found the peak
     extra: dict = field(default_factory=dict)
 
     @property
@@ -84,14 +85,18 @@ def measure(
     ]
     for r in readers:
         r.start()
-    peak = 0
+    peak, peak_at = 0, started_at
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        rss = tree_rss(proc.pid)
+        if rss > peak:
+            peak, peak_at = rss, time.time()
         time.sleep(poll)
     wall = time.perf_counter() - t
     for r in readers:
         r.join()
-    return Measured(cmd, proc.returncode, wall, peak, out["stdout"], out["stderr"], started_at, time.time())
+    ended_at = time.time()
+    stdout, stderr = out["stdout"], out["stderr"]
+    return Measured(cmd, proc.returncode, wall, peak, stdout, stderr, started_at, ended_at, peak_at)
 
 
 def _ts(event: dict) -> float:
@@ -129,6 +134,30 @@ def stage_seconds(run: Measured) -> dict[str, float]:
         "exit": (marks.get(("run", "run_finished")), run.ended_at),
     }
     return {name: round(b - a, 2) for name, (a, b) in spans.items() if a is not None and b is not None}
+
+
+def stage_at(run: Measured, moment: float) -> str | None:
+    """The stage of `insight-engine run --log-format json` (as in :func:`stage_seconds`) at ``moment``."""
+    first = run.started_at
+    for name, seconds in stage_seconds(run).items():
+        if first <= moment < first + seconds:
+            return name
+        first += seconds
+    return None
+
+
+def nodes_running_at(run_results: Path, moment: float) -> list[str]:
+    """The dbt nodes (models, tests) whose run spans ``moment`` (a time.time()), from run_results.json."""
+    running = []
+    for r in json.loads(run_results.read_text())["results"]:
+        spans = [t for t in r.get("timing", []) if t.get("started_at") and t.get("completed_at")]
+        if not spans:
+            continue
+        begin = min(datetime.fromisoformat(t["started_at"].replace("Z", "+00:00")).timestamp() for t in spans)
+        end = max(datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00")).timestamp() for t in spans)
+        if begin <= moment <= end:
+            running.append(r["unique_id"].split(".", 2)[-1])
+    return running
 
 
 def machine() -> dict[str, object]:

@@ -41,7 +41,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Measured, machine, measure, setup_logging, stage_seconds
+from _common import Measured, machine, measure, nodes_running_at, setup_logging, stage_at, stage_seconds
 from spark_vs_duckdb import compare, node_seconds, slowest
 
 from insight_engine.generate import SCALES
@@ -141,6 +141,12 @@ def job(name: str, zone: Path, warehouse: Path, work: Path, *extra: str) -> dict
         "stages": stages,
         "node_seconds": {k: round(v, 2) for k, v in node_seconds(target).items()},
         "slowest_nodes": [(n, round(s, 2)) for n, s in slowest(target, 8)],
+        # where the peak RSS was: the run's stage then and, inside dbt, the nodes running then
+        "peak_at": {
+            "seconds_into_run": round(m.peak_at - m.started_at, 1),
+            "stage": stage_at(m, m.peak_at),
+            "dbt_nodes": nodes_running_at(target / "run_results.json", m.peak_at),
+        },
     }
     log.info(
         "%s: %.1f s, peak RSS %.2f GB; %s",
@@ -448,6 +454,14 @@ def markdown(r: dict, meta: dict) -> str:
     for label, x in (("full run", full), ("daily run", daily)):
         nodes = ", ".join(f"`{n}` {sec:.1f}" for n, sec in x["slowest_nodes"][:5])
         lines.append(f"- slowest dbt nodes (s), {label}: {nodes}")
+    for label, x in (("full run", full), ("daily run", daily)):
+        if "peak_at" in x:  # figures written before the peak was located have none
+            at = x["peak_at"]
+            nodes = ", ".join(f"`{n}`" for n in at["dbt_nodes"]) or "none"
+            lines.append(
+                f"- peak RSS of the {label} ({_gb(x['peak_rss_gb'])} GB) at {at['seconds_into_run']:.0f} s, "
+                f"stage {at['stage']}; dbt nodes running then: {nodes}"
+            )
     return "\n".join(lines) + "\n"
 
 
