@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from insight_engine import failpoints, runlog
+from insight_engine import duck, failpoints, runlog
 from insight_engine.inputs import check_run_id
 
 log = logging.getLogger(__name__)
@@ -263,7 +263,7 @@ def publish(
     tmp.unlink(missing_ok=True)
     result = PublishResult(serving=serving, run_id=run_id)
     try:
-        con = duckdb.connect()
+        con = duck.configure(duckdb.connect())  # the profile's memory limit, not 80% of the RAM
         try:
             con.execute(f"attach {_sql_str(build_warehouse)} as src (read_only)")
             con.execute(f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')")

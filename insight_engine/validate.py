@@ -66,7 +66,6 @@ import gzip
 import json
 import logging
 import math
-import os
 import re
 import shutil
 import time
@@ -99,7 +98,7 @@ from great_expectations.expectations.expectation import (
 )
 from great_expectations.expectations.registry import get_expectation_impl
 
-from insight_engine import contract, failpoints, gated
+from insight_engine import contract, duck, failpoints, gated
 
 log = logging.getLogger(__name__)
 
@@ -2651,9 +2650,7 @@ def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
     # the same knob and default as the dbt profile's: the gate spills past it instead of growing
-    limit = os.environ.get("DUCKDB_MEMORY_LIMIT") or "6GB"
-    con.execute(f"set memory_limit = {_literal(limit)}")
-    return con
+    return duck.configure(con)
 
 
 def _open_source(

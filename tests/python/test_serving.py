@@ -240,3 +240,27 @@ def test_superset_reads_the_serving_file_through_duckdb_engine(published: Publis
     assert n == _counts(published.results[-1].manifest)["rox.rox_scorecard_daily"]
     assert {"core", "rox", "quality"} <= schemas and "restricted" not in schemas
     assert "rox_scorecard_daily" in tables
+
+
+def test_publish_holds_duckdb_to_the_profiles_memory_limit(
+    published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publish's connection gets DUCKDB_MEMORY_LIMIT (as dbt and the gates do), not 80% of the RAM."""
+    seen: list[str] = []
+    real_export = pub._export_parquet
+
+    def export(con: duckdb.DuckDBPyConnection, *args, **kwargs):
+        (setting,) = con.execute("select current_setting('memory_limit')").fetchone()
+        seen.append(setting)
+        return real_export(con, *args, **kwargs)
+
+    monkeypatch.setattr(pub, "_export_parquet", export)
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "1GB")
+    serving = tmp_path / "serving.duckdb"
+    pub.publish(published.build, serving, run_id=pub.new_run_id(), published_dir=tmp_path / "published")
+    # DuckDB reports 1GB (10^9 bytes) in binary units
+    assert seen == ["953.6 MiB"]
+
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="DUCKDB_MEMORY_LIMIT='lots'"):
+        pub.publish(published.build, serving, run_id=pub.new_run_id(), published_dir=tmp_path / "published")
