@@ -94,19 +94,29 @@
     `changed_keys` (keys whose fingerprint or a lookup differs, or that appeared or vanished) and
     `rebuilt_keys` (on Spark: every key of their buckets). `lookups` names the output columns that are the
     same on every row of a key and come from another model, with their current values in a CTE the model
-    defines before the call, `key_lookups` (one row per key: the key and those columns). -#}
-{% macro incremental_by_key_scope(key, fingerprinted, lookups=[]) -%}
+    defines before the call, `key_lookups` (one row per key: the key and those columns).
+    `one_row_per_key`: the key is unique in the input and in the table (a row is its own key, e.g. a
+    journey event), so the fingerprints are compared as they are, without a group by over every row. -#}
+{% macro incremental_by_key_scope(key, fingerprinted, lookups=[], one_row_per_key=false) -%}
 {{ require_input_fingerprint() }}
 built_keys as (
 
     select
         {{ key }},
+        {%- if one_row_per_key %}
+        input_fingerprint
+        {%- for column in lookups %},
+        {{ column }}
+        {%- endfor %}
+    from {{ this }}
+        {%- else %}
         bit_xor(input_fingerprint) as input_fingerprint
         {%- for column in lookups %},
         max({{ column }}) as {{ column }}
         {%- endfor %}
     from {{ this }}
     group by {{ key }}
+        {%- endif %}
 
 ),
 
@@ -114,9 +124,14 @@ input_keys as (
 
     select
         {{ key }},
+        {%- if one_row_per_key %}
+        input_fingerprint
+    from {{ fingerprinted }}
+        {%- else %}
         bit_xor(input_fingerprint) as input_fingerprint
     from {{ fingerprinted }}
     group by {{ key }}
+        {%- endif %}
 
 ),
 
@@ -213,4 +228,108 @@ rebuilt_keys as (
         rebuild_bucket in (select distinct {{ rebuild_bucket(key) }} from {{ rebuilt }})
         and {{ key }} not in (select {{ key }} from {{ rebuilt }})
     {%- endif %}
+{%- endmacro %}
+
+{#- One row per key (int_journey_events_unioned: an event is a function of its own source row, and its
+    keys exist only inside the model's union of six sources, so no post-hook can read them). The model's
+    `fingerprinted` CTE holds every output column and the row's hash, `input_fingerprint`;
+    `incremental_by_row_scope` (inside `is_incremental()`) renders the CTEs the select needs and
+    `incremental_by_row_select` the final select of `columns`.
+    * DuckDB: one pass, a full outer join of the input with the table's (key, fingerprint): a row that
+      appeared or changed is written, and a key that vanished is written as a tombstone (the key, every
+      other column null), so delete+insert deletes its old row like any rebuilt key's; the post-hook
+      `incremental_by_row_tombstones_cleared(marker)` then deletes the tombstones (rows whose `marker`
+      column, never null in a real row, is null).
+    * Spark: the by-key scope (changed keys, their whole buckets) and insert_overwrite of those buckets,
+      which leaves a vanished key out.
+    A table that must not carry the fingerprint (fct_journey_events: a contracted mart) passes
+    `fingerprint_columns`: the table's side is then hashed from those columns as built, the same
+    row_fingerprint the model computes over the same columns of its new rows; such a model is
+    incremental on DuckDB only (incremental_by_row_mart_config). -#}
+{% macro incremental_by_row_scope(key, fingerprinted, fingerprint_columns=none) -%}
+    {{ return(adapter.dispatch('incremental_by_row_scope', 'insight_engine')(key, fingerprinted, fingerprint_columns)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_row_scope(key, fingerprinted, fingerprint_columns) -%}
+{%- if fingerprint_columns is none %}{{ require_input_fingerprint() }}{% endif %}
+built_rows as (
+
+    select
+        {{ key }},
+        {%- if fingerprint_columns is none %}
+        input_fingerprint
+        {%- else %}
+        {{ row_fingerprint(fingerprint_columns) }} as input_fingerprint
+        {%- endif %}
+    from {{ this }}
+
+),
+{%- endmacro %}
+
+{% macro spark__incremental_by_row_scope(key, fingerprinted, fingerprint_columns) -%}
+{{ incremental_by_key_scope(key, fingerprinted, one_row_per_key=true) }}
+{%- endmacro %}
+
+{% macro incremental_by_row_select(key, fingerprinted, columns) -%}
+    {{ return(adapter.dispatch('incremental_by_row_select', 'insight_engine')(key, fingerprinted, columns)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_row_select(key, fingerprinted, columns) -%}
+    {%- if is_incremental() %}
+    select
+        coalesce({{ fingerprinted }}.{{ key }}, built_rows.{{ key }}) as {{ key }}
+        {%- for column in columns if column != key %},
+        {{ fingerprinted }}.{{ column }}
+        {%- endfor %}
+    from {{ fingerprinted }}
+    full outer join built_rows
+        on {{ fingerprinted }}.{{ key }} = built_rows.{{ key }}
+    where
+        {{ fingerprinted }}.{{ key }} is null
+        or built_rows.{{ key }} is null
+        or {{ fingerprinted }}.input_fingerprint != built_rows.input_fingerprint
+    {%- else %}
+    select {{ columns | join(', ') }}
+    from {{ fingerprinted }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro spark__incremental_by_row_select(key, fingerprinted, columns) -%}
+    select {{ columns | join(', ') }}
+    from {{ fingerprinted }}
+    {{- incremental_by_key_read(key) }}
+{%- endmacro %}
+
+{% macro incremental_by_row_tombstones_cleared(marker='input_fingerprint') -%}
+    {{ return(adapter.dispatch('incremental_by_row_tombstones_cleared', 'insight_engine')(marker)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_row_tombstones_cleared(marker) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ marker }} is null
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__incremental_by_row_tombstones_cleared(marker) -%}
+{%- endmacro %}
+
+{#- A contracted mart incremental by row (no fingerprint column of its own): delete+insert on DuckDB;
+    a table on Spark, where insert_overwrite would need a rebuild_bucket partition column in the
+    contract. `marker`: a column never null in a real row (the tombstones' post-hook). -#}
+{% macro incremental_by_row_mart_config(key, marker) -%}
+    {{ return(adapter.dispatch('incremental_by_row_mart_config', 'insight_engine')(key, marker)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_row_mart_config(key, marker) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': key,
+        'on_schema_change': 'fail',
+        'post_hook': "{{ incremental_by_row_tombstones_cleared('" ~ marker ~ "') }}",
+    }) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_row_mart_config(key, marker) -%}
+    {{ return({'materialized': 'table'}) }}
 {%- endmacro %}

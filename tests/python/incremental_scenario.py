@@ -60,13 +60,20 @@ INCREMENTAL_BASE = (
 # incremental by load too, outside the base models: one row per table x column x load
 INCREMENTAL_PROFILES = ("stg_landing__column_fill_rates",)
 # incremental by key downstream of staging (macros/utils/incremental_by_key.sql)
-INCREMENTAL_FACTS = ("int_web_sessions_sessionised", "int_order_lines_allocated", "int_identities_linked")
+INCREMENTAL_FACTS = (
+    "int_web_sessions_sessionised",
+    "int_order_lines_allocated",
+    "int_identities_linked",
+    "int_journey_events_unioned",
+)
+# marts incremental by row on DuckDB only (tables on Spark: their contract has no rebuild_bucket)
+INCREMENTAL_MARTS = ("fct_journey_events",)
 STAGING_SELECT = [
     "--select",
     "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing "
-    + " ".join(f"+{name}" for name in INCREMENTAL_FACTS),
+    + " ".join(f"+{name}" for name in INCREMENTAL_FACTS + INCREMENTAL_MARTS),
     "--indirect-selection",
-    "cautious",  # no tests of the marts that read them
+    "cautious",  # no tests of the other marts that read them
 ]
 STAGING_MODELS = tuple(
     f"{schema}.{prefix}{name.removeprefix('base_')}"
@@ -74,6 +81,16 @@ STAGING_MODELS = tuple(
     for schema, prefix in (("staging", "base_"), ("staging", "stg_"), ("quarantine", "qrn_"))
 ) + tuple(f"staging.{name}" for name in INCREMENTAL_PROFILES)
 FACT_MODELS = tuple(f"intermediate.{name}" for name in INCREMENTAL_FACTS)
+MART_MODELS = tuple(f"core.{name}" for name in INCREMENTAL_MARTS)
+# a CTE only the incremental branch of a model renders: by load, by key (or Spark's by-row), by row (DuckDB)
+INCREMENTAL_BRANCH_CTES = ("rewritten_loads", "rebuilt_keys", "built_rows")
+
+
+def took_incremental_branch(compiled_sql: str) -> bool:
+    """Whether a model's compiled SQL is its incremental branch."""
+    return any(f"{cte} as (" in compiled_sql for cte in INCREMENTAL_BRANCH_CTES)
+
+
 MOVED_DEVICE_PREFIX = "moved-"
 BRIDGE_PREFIX = "bridge-"
 ANCHOR_PREFIX = "anchor-"

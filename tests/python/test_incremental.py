@@ -5,7 +5,8 @@ are described in incremental_scenario.py (a short, then corrected, recent load; 
 
 Each incremental base table after day 1 + an incremental day 2 must equal a full refresh on day 2's files,
 row for row, and so must the staging and quarantine models read from it, and every fact incremental by
-key downstream (`INCREMENTAL_FACTS`: the web sessions, the allocated order lines, the identity links).
+key downstream (`INCREMENTAL_FACTS`: the web sessions, the allocated order lines, the identity links,
+the journey events).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from incremental_scenario import (
     FACT_MODELS,
     INCREMENTAL_BASE,
     INCREMENTAL_FACTS,
+    INCREMENTAL_MARTS,
     INCREMENTAL_PROFILES,
+    MART_MODELS,
     MOVED_DEVICE_PREFIX,
     PHANTOM_ORDERS,
     PHANTOM_PREFIX,
@@ -34,6 +37,7 @@ from incremental_scenario import (
     STAGING_SELECT,
     make_deliveries,
     read_load,
+    took_incremental_branch,
 )
 
 from insight_engine.dbt import run_dbt
@@ -89,15 +93,20 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     sessions_day1 = _rows(incremental, "intermediate.int_web_sessions_sessionised")
     lines_day1 = _rows(incremental, "intermediate.int_order_lines_allocated")
     identities_day1 = _rows(incremental, "intermediate.int_identities_linked")
+    events_day1 = _rows(incremental, "intermediate.int_journey_events_unioned")
     # a device whose person changed while its events did not (two people merged by a later identity): its
     # stored customer_key is made stale; day 2 must rebuild the device from the identities
     stale_device = sessions_day1.sort_values("started_at")["anonymous_id"].iloc[0]
+    # a journey touch edited in the mart after it was built: the mart compares its new rows with the rows
+    # as built (it stores no fingerprint), so day 2 must write this touch again
+    stale_event = events_day1.sort_values("event_key")["event_key"].iloc[0]
     with duckdb.connect(str(incremental)) as con:
         con.execute(
             "update intermediate.int_web_sessions_sessionised set customer_key = 'stale' "
             "where anonymous_id = ?",
             [stale_device],
         )
+        con.execute("update core.fct_journey_events set channel = 'stale' where event_key = ?", [stale_event])
 
     second = run_dbt(
         ["build", *STAGING_SELECT], raw_root=day2, warehouse=incremental, target_path=tmp_path / "t2"
@@ -107,19 +116,28 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     incremental_models = {
         n["name"] for n in manifest["nodes"].values() if n["config"].get("materialized") == "incremental"
     }
-    covered = set(INCREMENTAL_BASE) | set(INCREMENTAL_PROFILES) | set(INCREMENTAL_FACTS)
+    covered = (
+        set(INCREMENTAL_BASE) | set(INCREMENTAL_PROFILES) | set(INCREMENTAL_FACTS) | set(INCREMENTAL_MARTS)
+    )
     assert incremental_models == covered, "the test must cover every incremental model"
     for name in covered:
         compiled = next((tmp_path / "t2" / "compiled").rglob(f"{name}.sql")).read_text()
-        cte = "rebuilt_keys" if name in INCREMENTAL_FACTS else "rewritten_loads"
-        assert cte in compiled, f"the second run of {name} should have been incremental"
+        assert took_incremental_branch(compiled), f"the second run of {name} should have been incremental"
+
+    # the facts write only what changed: their incremental SQL, run again over the tables day 2 left,
+    # selects no row (no key rebuilt, no row written, no tombstone)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        for name in INCREMENTAL_FACTS + INCREMENTAL_MARTS:
+            compiled = next((tmp_path / "t2" / "compiled").rglob(f"{name}.sql")).read_text()
+            (rewritten,) = con.execute(f"select count(*) from ({compiled})").fetchone()
+            assert rewritten == 0, f"{name} would write {rewritten} rows again with nothing new"
 
     refreshed = run_dbt(
         ["build", *STAGING_SELECT], raw_root=day2, warehouse=full, target_path=tmp_path / "t3"
     )
     assert refreshed.success, refreshed.failures
 
-    for relation in STAGING_MODELS + FACT_MODELS:
+    for relation in STAGING_MODELS + FACT_MODELS + MART_MODELS:
         got, want = _rows(incremental, relation), _rows(full, relation)
         pd.testing.assert_frame_equal(got, want, obj=relation)
         # the scenario reached the table: day 2 superseded rows of loads built on day 1
@@ -149,6 +167,23 @@ def test_incremental_runs_equal_a_full_refresh(deliveries: tuple[Path, Path], tm
     phantoms = lines_day1[lines_day1["order_id"].str.startswith(PHANTOM_PREFIX)]
     assert phantoms["order_id"].nunique() == PHANTOM_ORDERS
     assert not lines["order_id"].str.startswith(PHANTOM_PREFIX).any()
+
+    # journey events: day 2 wrote some events and kept the rest; the phantom orders' events and the
+    # moved device's old sessions vanished (their tombstones deleted, none left in the table)
+    events = _rows(full, "intermediate.int_journey_events_unioned")
+    kept = events_day1.merge(events, how="outer", on=list(events.columns), indicator=True)["_merge"]
+    assert (kept == "both").any() and (kept != "both").any(), "day 2 should change some events, not all"
+    phantom_events = events_day1["event_source"].isin(["order", "delivery"]) & events_day1[
+        "source_id"
+    ].str.startswith(PHANTOM_PREFIX)
+    assert phantom_events.sum() >= PHANTOM_ORDERS
+    assert not events["source_id"].str.startswith(PHANTOM_PREFIX).any()
+    old_sessions = set(sessions_day1.loc[sessions_day1["anonymous_id"] == original, "session_id"])
+    assert old_sessions and old_sessions <= set(events_day1["source_id"])
+    assert not old_sessions & set(events.loc[events["event_source"] == "web_session", "source_id"])
+    journey = _rows(full, "core.fct_journey_events")
+    assert set(journey["event_key"]) == set(events["event_key"])
+    assert (journey["channel"] != "stale").all()
 
     # identities: day 2 re-labelled some components (new identities, merges) and kept the rest as they were
     identities = _rows(full, "intermediate.int_identities_linked")

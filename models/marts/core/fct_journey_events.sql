@@ -1,8 +1,21 @@
+{{ config(**incremental_by_row_mart_config('event_key', marker='event_source')) }}
+
+{%- set columns = [
+    'event_key', 'customer_key', 'source_id', 'touchpoint_id', 'event_source', 'event_type',
+    'journey_stage', 'is_touchpoint_known', 'channel', 'event_date', 'occurred_at'
+] %}
+
 {#-
     One row per customer touch (event_key = surrogate of event_source and source_id): the timeline of
     web/app sessions, orders, deliveries, support cases, CRM interactions and survey responses. The
     journey stage is the touchpoint's (touchpoints seed); without a known touchpoint it falls back to
     the source's default stage.
+
+    Incremental by row on DuckDB (macros/utils/incremental_by_key.sql, incremental_by_row_select): a
+    run computes every row as a full build would and compares its hash with the hash of the row as
+    built (the mart carries no fingerprint column: its contract is the BI's), then writes only the rows
+    that changed or appeared and deletes the touches that vanished. Reading and hashing stay; writing
+    every touch again each day does not. A table on Spark.
 -#}
 
 with
@@ -25,7 +38,7 @@ touchpoints as (
 
 ),
 
-final as (
+attributed as (
 
     select
         events.event_key,
@@ -49,6 +62,25 @@ final as (
             and events.identity_source_id = linked.source_id
     left join touchpoints
         on events.touchpoint_id = touchpoints.touchpoint_id
+
+),
+
+fingerprinted as (
+
+    select
+        *,
+        {{ row_fingerprint(columns[1:]) }} as input_fingerprint
+    from attributed
+
+),
+
+{% if is_incremental() -%}
+{{ incremental_by_row_scope('event_key', 'fingerprinted', fingerprint_columns=columns[1:]) }}
+{%- endif %}
+
+final as (
+
+    {{ incremental_by_row_select('event_key', 'fingerprinted', columns) }}
 
 )
 
