@@ -97,7 +97,7 @@ bench: setup  ## benchmarks: generator and DuckDB build/gates, xs vs s (ratios p
 bench-incremental: setup  ## benchmark: a daily incremental run of the web-event chain vs a full refresh (scale s)
 	$(BIN)/python bench/incremental.py
 
-bench-facts: setup  ## benchmark: the facts incremental by key (sessions, order lines) vs rebuilt whole on a daily load (scale s; ZONE=path for another zone)
+bench-facts: setup  ## benchmark: the facts incremental by key or row (sessions, order lines, identities, journey events, marts) vs rebuilt whole on a daily load (scale s; ZONE=path for another zone)
 	$(BIN)/python bench/incremental_facts.py $(if $(ZONE),--zone $(ZONE),--scale s)
 
 bench-spark: setup  ## benchmark: the same dbt build at scale s on DuckDB and on Spark (about 11 min)

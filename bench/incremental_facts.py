@@ -1,8 +1,8 @@
 """Benchmark: the facts incremental by key vs rebuilt whole, on a daily load (DuckDB, one run).
 
 The facts (macros/utils/incremental_by_key.sql): the web sessions (by device), the allocated order
-lines (by order), the identity links (by component), the journey events (by event) and the journey
-mart over them (by row, hashed as built). Over a landing zone (generated here at `--scale`, or an
+lines (by order), the identity links (by component), the journey events (by event), and the journey
+and order-line marts (by row, hashed as built). Over a landing zone (generated here at `--scale`, or an
 existing one with `--zone`, e.g. scale l's):
 
 1. the newest load is moved aside; the facts and everything upstream are built over the other loads;
@@ -83,9 +83,15 @@ FACTS = {
         "select distinct anonymous_id from staging.base_web__events where load_date = $1)",
     ),
 }
-# the mart over them, incremental by row on DuckDB (no fingerprint column: hashed as built)
+# the marts over two of them, incremental by row on DuckDB (no fingerprint column: hashed as built)
 FACTS["fct_journey_events"] = Fact(
     "event_key", "events", FACTS["int_journey_events_unioned"].touched_sql, schema="core"
+)
+FACTS["fct_order_lines"] = Fact(
+    "order_line_key",
+    "order lines",
+    "select count(*) from staging.base_commerce__order_lines where load_date = $1",
+    schema="core",
 )
 
 

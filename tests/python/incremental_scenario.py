@@ -67,7 +67,7 @@ INCREMENTAL_FACTS = (
     "int_journey_events_unioned",
 )
 # marts incremental by row on DuckDB only (tables on Spark: their contract has no rebuild_bucket)
-INCREMENTAL_MARTS = ("fct_journey_events",)
+INCREMENTAL_MARTS = ("fct_journey_events", "fct_order_lines")
 STAGING_SELECT = [
     "--select",
     "+staging.commerce +staging.crm +staging.survey +staging.web +quarantine staging.landing "
