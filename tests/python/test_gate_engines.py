@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from insight_engine import validate as validate_module
 from insight_engine.generate import generate
 from insight_engine.validate import SQL_ROW_TYPES, GateResult, TableResult, validate
 
@@ -341,6 +342,29 @@ def test_both_row_engines_agree_on_the_edges_of_gx_semantics(
     assert all(not r.success for r in fallback if r.expectation == "expect_column_values_to_be_between")
     # the edges do find something: most checks have unexpected rows
     assert sum(1 for r in results if r.unexpected_count) > len(results) // 2
+
+
+def test_regexes_are_matched_over_distinct_values_in_batches(
+    edge_zone: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sql engine matches a regex against the distinct values in batches (bounded memory outside
+    DuckDB): batches of 3 values give GX's verdicts, counts and samples, as one batch does."""
+    raw, suites = edge_zone
+    gx = _gate(raw, tmp_path, "gx", suites_dir=suites)
+    seen: list[int] = []
+    unmatched = validate_module._unmatched
+
+    def spy(values: pa.Array, pattern: str) -> pa.Array:
+        seen.append(len(values))
+        return unmatched(values, pattern)
+
+    monkeypatch.setattr(validate_module, "REGEX_DISTINCT_BATCH_ROWS", 3)
+    monkeypatch.setattr(validate_module, "_unmatched", spy)
+    sql = _gate(raw, tmp_path, "sql", suites_dir=suites)
+    _assert_same_gate(gx, sql)
+    # case_id holds 18 distinct values: each of its 8 text regexes was matched in 6 batches of 3
+    assert seen and max(seen) == 3
+    assert len(seen) >= 8 * 6
 
 
 def test_the_row_engine_is_an_option(bad_raw: Path, tmp_path: Path) -> None:
