@@ -10,6 +10,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,8 @@ from insight_engine.generator.writer import (
 )
 
 log = logging.getLogger(__name__)
+
+Frames = dict[str, pd.DataFrame]
 
 # The simulation of one shard, in order: each step reads what the steps before it left on the world.
 STEPS: list[tuple[str, Callable[[World], None]]] = [
@@ -195,23 +198,10 @@ def generate(
     truth: list[pd.DataFrame] = []
     id_next: dict[str, int] = {}
     shards = shard_count(scale)
-    for shard in range(shards):
-        w = World(
-            scale,
-            seed,
-            days,
-            end_date,
-            metrics,
-            nps_dip=nps_dip,
-            knobs=knobs,
-            shard=shard,
-            id_next=id_next,
-        )
-        _simulate(w, shard, shards)
-        if metrics != SURVEY_METRICS:  # before corrupt(): the bad rows are copies of what is written
-            w.tables = keep_question_metrics(w.tables, frozenset(metrics) | UNRATED_METRICS)
-        shard_bad = corrupt(w, bad_rate)
-        frames = sparse_frames(w.tables) if dialect == "sparse" else w.tables
+
+    def write_shard(
+        shard: int, frames: dict[str, pd.DataFrame], shard_bad: dict[str, dict[str, int]]
+    ) -> None:
         for key, table in tables.items():
             path = out / table.system / table.name
             if key not in frames:  # a table this dialect's export does not have: no folder at all
@@ -230,9 +220,39 @@ def generate(
                     total[kind] = total.get(kind, 0) + count
             dt = time.perf_counter() - t
             log.info("wrote %-22s %10d rows  %8.0f rows/s", key, n, n / max(dt, 1e-9))
-        truth.extend(w.truth)
-        start_date = w.start_date
-        del w, frames  # one shard in memory at a time
+
+    # A shard is written by one thread while the next is simulated: the simulation is mostly one core of
+    # numpy, the writing mostly Arrow encoding that releases the GIL, so the two overlap on two cores. At
+    # most two shards are in memory (the one being written, the one being simulated); shards are written in
+    # order, one at a time, so shard 0 still replaces each table's folder before the others add to it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer") as writer:
+        writing: Future[None] | None = None
+        for shard in range(shards):
+            w = World(
+                scale,
+                seed,
+                days,
+                end_date,
+                metrics,
+                nps_dip=nps_dip,
+                knobs=knobs,
+                shard=shard,
+                id_next=id_next,
+            )
+            _simulate(w, shard, shards)
+            if metrics != SURVEY_METRICS:  # before corrupt(): the bad rows are copies of what is written
+                w.tables = keep_question_metrics(w.tables, frozenset(metrics) | UNRATED_METRICS)
+            shard_bad = corrupt(w, bad_rate)
+            frames = sparse_frames(w.tables) if dialect == "sparse" else w.tables
+            truth.extend(w.truth)
+            start_date = w.start_date
+            del w  # the frames live on until their shard is written
+            if writing is not None:
+                writing.result()  # the previous shard is written (and its error, if any, raised here)
+            writing = writer.submit(write_shard, shard, frames, shard_bad)
+            del frames
+        if writing is not None:
+            writing.result()
     truth_dir = out / ".truth"
     truth_dir.mkdir(exist_ok=True)
     pq.write_table(

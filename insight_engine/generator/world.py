@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DAY = 86_400
 HOUR = 3_600
@@ -114,29 +116,45 @@ def choice(rng: np.random.Generator, options: tuple[list[str], list[float] | Non
     return np.asarray(values, dtype=object)[rng.choice(len(values), size=n, p=p)]
 
 
-def iso(ts: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
-    """ISO-8601 strings in local time with the UTC offset; ``ts`` are epoch seconds (UTC)."""
+# pandas' own text dtype (Arrow-backed): a column built in Arrow goes into a frame and out to a file
+# without a Python string per value
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def text(values: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """Arrow strings as a pandas text array (no copy of the values)."""
+    return pd.array(values, dtype=TEXT)
+
+
+def _offset_suffix(minutes: int) -> str:
+    if minutes == 0:
+        return "Z"
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def iso(ts: np.ndarray, offset_min: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """ISO-8601 strings in local time with the UTC offset; ``ts`` are epoch seconds (UTC).
+
+    Built in Arrow: the local time cast to text ('YYYY-MM-DD HH:MM:SS', the space made a 'T'), joined to
+    its offset's suffix ('Z', '+03:00'), which is formatted once per distinct offset."""
     ts = np.asarray(ts, dtype="int64")
-    if ts.size == 0:  # numpy's zfill cannot size an empty array
-        return np.array([], dtype=object)
-    offset_min = np.asarray(offset_min, dtype="int64")
-    local = (ts + offset_min * 60).astype("datetime64[s]")
-    body = np.datetime_as_string(local, unit="s").astype(object)
-    sign = np.where(offset_min < 0, "-", "+")
-    hh = np.abs(offset_min) // 60
-    mm = np.abs(offset_min) % 60
-    suffix = np.char.add(
-        np.char.add(sign.astype(str), np.char.zfill(hh.astype(str), 2)),
-        np.char.add(":", np.char.zfill(mm.astype(str), 2)),
-    ).astype(object)
-    suffix = np.where(offset_min == 0, "Z", suffix)
-    return body + suffix
+    offset_min = np.broadcast_to(np.asarray(offset_min, dtype="int64"), ts.shape)
+    local = pa.array((ts + offset_min * 60).astype("datetime64[s]")).cast(pa.string())
+    body = pc.binary_replace_slice(local, 10, 11, "T")
+    offsets, which = np.unique(offset_min, return_inverse=True)
+    suffixes = pa.array([_offset_suffix(m) for m in offsets.tolist()], type=pa.string())
+    return text(pc.binary_join_element_wise(body, suffixes.take(pa.array(which.ravel())), ""))
 
 
-def numbered_ids(prefix: str, n: int, start: int = 1, width: int = 8) -> np.ndarray:
-    if n == 0:  # numpy's zfill cannot size an empty array
-        return np.array([], dtype=object)
-    return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), width)).astype(object)
+def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """Ids ``<prefix><number>`` of the given numbers, each zero-padded to ``width`` digits (Arrow text)."""
+    digits = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width, "0"), "")
+
+
+def numbered_ids(prefix: str, n: int, start: int = 1, width: int = 8) -> pd.api.extensions.ExtensionArray:
+    """``n`` ids ``<prefix><number>`` from ``start``, the number zero-padded to ``width`` digits."""
+    return text(format_ids(prefix, np.arange(start, start + n, dtype=np.int64), width))
 
 
 def epoch(d: date) -> int:
@@ -199,11 +217,16 @@ class World:
             return np.random.default_rng([self.seed, key])
         return np.random.default_rng([self.seed, key, self.shard])
 
-    def ids(self, prefix: str, n: int, width: int) -> np.ndarray:
-        """``n`` new ids ``<prefix><number>``, numbered on from the ids earlier shards gave out."""
+    def reserve(self, prefix: str, n: int) -> int:
+        """The first of ``n`` numbers of id ``prefix`` taken for this shard, numbered on from the numbers
+        earlier shards took (a step that writes only some of them formats those with :func:`format_ids`)."""
         start = self.id_next.get(prefix, 1)
         self.id_next[prefix] = start + n
-        return numbered_ids(prefix, n, start=start, width=width)
+        return start
+
+    def ids(self, prefix: str, n: int, width: int) -> pd.api.extensions.ExtensionArray:
+        """``n`` new ids ``<prefix><number>``, numbered on from the ids earlier shards gave out."""
+        return numbered_ids(prefix, n, start=self.reserve(prefix, n), width=width)
 
     def put(self, key: str, df: pd.DataFrame) -> None:
         self.tables[key] = df.reset_index(drop=True)

@@ -188,39 +188,52 @@ def source_timezones(dialect: str) -> str:
 WRITER_THREADS = 2
 
 
-def _write_parquet(table: pa.Table, path: Path, part: int = 0) -> None:
+def _days(load_day: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The rows of each load day, in the frame's order within a day: ``[(YYYY-MM-DD, rows)]``.
+
+    Sorted on the day *number* (a stable sort of integers); only the distinct days become text."""
+    if len(load_day) == 0:  # a shard without rows of this table writes no file
+        return []
+    number = load_day.astype("datetime64[D]").astype(np.int64)
+    order = np.argsort(number, kind="stable")
+    days, starts = np.unique(number[order], return_index=True)
+    ends = [*starts[1:].tolist(), len(order)]
+    names = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()
+    return [(name, order[a:b]) for name, a, b in zip(names, starts.tolist(), ends, strict=True)]
+
+
+def _write_parquet(table: pa.Table, load_day: np.ndarray, path: Path, part: int = 0) -> None:
     """One ``part-<shard>.parquet`` per ``load_date=`` folder (hive partitions; the column is in the path).
 
-    Sorted once and sliced per day: ``pyarrow.dataset.write_dataset`` with partitioning cost about 2 ms per
-    file, most of the generator's time once thousands of daily folders are written."""
-    load_date = table.column("load_date").to_numpy(zero_copy_only=False)
-    order = np.argsort(load_date, kind="stable")
-    data = table.drop_columns(["load_date"]).take(pa.array(order))  # one gather; days are slices of it
-    days, starts = np.unique(load_date[order], return_index=True)
-    ends = [*starts[1:], len(order)]
+    Each writer thread gathers its day's rows (``take``) and writes them: Arrow releases the GIL while it
+    gathers, encodes and writes, so files are built two at a time. (``pyarrow.dataset.write_dataset`` with
+    partitioning cost about 2 ms per file, most of the generator's time once thousands of daily folders are
+    written; one gather of the whole table before the threads was a single-core pass over every string.)"""
+    days = _days(load_day)
+    # one chunk per column: Arrow gathers from a many-chunk column (a frame with planted rows appended is
+    # one) by first concatenating its chunks, which would happen once per day
+    table = table.combine_chunks()
 
-    def write(day: str, start: int, end: int) -> None:
-        folder = path / f"load_date={day}"
+    def write(day: tuple[str, np.ndarray]) -> None:
+        name, rows = day
+        folder = path / f"load_date={name}"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(data.slice(start, end - start), folder / f"part-{part}.parquet")
+        pq.write_table(table.take(rows), folder / f"part-{part}.parquet")
 
-    # Arrow releases the GIL while it encodes and writes: files are written two at a time
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
-        list(pool.map(write, days, starts, ends))
+        list(pool.map(write, days))
 
 
 def _write_csv(
-    table: pa.Table, load_date: np.ndarray, path: Path, *, gzipped: bool, bom: bool, part: int = 0
+    table: pa.Table, load_day: np.ndarray, path: Path, *, gzipped: bool, bom: bool, part: int = 0
 ) -> None:
     """One ``part-<shard>.csv[.gz]`` per ``load_date=`` folder: header row, RFC 4180 quoting, null as ''."""
-    order = np.argsort(load_date, kind="stable")
-    days, starts = np.unique(load_date[order], return_index=True)
-    ends = [*starts[1:], len(order)]
-    for day, start, end in zip(days, starts, ends, strict=True):
+    table = table.combine_chunks()  # see _write_parquet
+    for name, rows in _days(load_day):
         buf = io.BytesIO()
-        pacsv.write_csv(table.take(pa.array(order[start:end])), buf)
+        pacsv.write_csv(table.take(rows), buf)
         data = (UTF8_BOM if bom else b"") + buf.getvalue()
-        folder = path / f"load_date={day}"
+        folder = path / f"load_date={name}"
         folder.mkdir(parents=True, exist_ok=part > 0)
         if gzipped:
             (folder / f"part-{part}.csv.gz").write_bytes(gzip.compress(data, mtime=0))
@@ -253,26 +266,22 @@ def write_table(
     elif dialect in ("naive", "native"):  # the loader's clock: an instant, whatever the source's zone
         arrays["_loaded_at"] = pa.array(loaded_at, type=pa.timestamp("us", tz="UTC"))
     elif dialect == "csv":
-        arrays["_loaded_at"] = pa.array(
-            np.char.replace(np.datetime_as_string(loaded_at, unit="s"), "T", " "), type=pa.string()
-        )
-    load_date = np.datetime_as_string(load_day, unit="D")
+        # Arrow writes a timestamp as 'YYYY-MM-DD HH:MM:SS'
+        arrays["_loaded_at"] = pa.array(loaded_at.astype("datetime64[s]")).cast(pa.string())
     if path.exists() and part == 0:
         shutil.rmtree(path)
+    table_out = pa.table(arrays)
     if dialect == "csv":
-        table_out = pa.table(arrays)
         _write_csv(
             table_out,
-            load_date,
+            load_day,
             path,
             gzipped=table.key in CSV_GZIP_TABLES,
             bom=table.key in CSV_BOM_TABLES,
             part=part,
         )
     else:
-        arrays["load_date"] = pa.array(load_date, type=pa.string())
-        table_out = pa.table(arrays)
-        _write_parquet(table_out, path, part)
+        _write_parquet(table_out, load_day, path, part)
     return table_out.num_rows
 
 
