@@ -146,13 +146,13 @@ def units_per_usd_vec(currency: np.ndarray, epoch_seconds: np.ndarray) -> np.nda
     """Vectorised :func:`units_per_usd` for epoch-second timestamps (UTC)."""
     days = np.asarray(epoch_seconds, dtype="int64") // 86_400
     ym = days.astype("datetime64[D]").astype("datetime64[M]").astype(int)  # months since 1970-01
-    cur = np.asarray(currency, dtype=object).astype(str)
-    keys = np.char.add(np.char.add(cur, ":"), ym.astype(str))
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    rates = np.empty(len(uniq), dtype=float)
-    for i, key in enumerate(uniq):
-        c, m = key.split(":")
-        rates[i] = units_per_usd(c, int(m) // 12 + 1970, int(m) % 12 + 1)
+    names, code = np.unique(np.asarray(currency, dtype=object).astype(str), return_inverse=True)
+    # one integer per (currency, month): each distinct pair is looked up once
+    pairs, inverse = np.unique(code.ravel().astype(np.int64) * 100_000 + ym.ravel(), return_inverse=True)
+    rates = np.empty(len(pairs), dtype=float)
+    for i, pair in enumerate(pairs.tolist()):
+        c, m = names[pair // 100_000], pair % 100_000
+        rates[i] = units_per_usd(str(c), m // 12 + 1970, m % 12 + 1)
     return rates[inverse]
 
 

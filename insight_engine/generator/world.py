@@ -316,17 +316,24 @@ def email_variant(emails: np.ndarray, rng: np.random.Generator, style: str) -> n
 
 def phone_variant(
     calling: np.ndarray, national: np.ndarray, rng: np.random.Generator, national_ok: bool
-) -> np.ndarray:
-    calling = np.asarray(calling, dtype=str)
-    national = np.asarray(national, dtype=str)
-    digits = np.asarray(national, dtype="U10")
-    p1 = np.char.add(
-        np.char.add("+", calling),
-        np.char.add(" (", np.char.add(np.char.ljust(digits, 3).astype("U3"), ") ")),
-    )
-    p1 = np.char.add(p1, np.array([d[3:6] + " " + d[6:8] + " " + d[8:] for d in digits]))
-    p2 = np.char.add(np.char.add("00", calling), digits)
-    p3 = np.char.add(np.char.add("+", calling), np.char.add("-", digits))
-    p4 = np.char.add("0", np.array([d[:3] + " " + d[3:6] + " " + d[6:] for d in digits]))
+) -> pd.api.extensions.ExtensionArray:
+    """The phone as a system writes it, one of four styles drawn per row (the national style, ``0`` and
+    no calling code, only where ``national_ok``): ``+90 (532) 123 45 67``, ``0090...``, ``+90-532...``,
+    ``0532 123 4567``."""
+    code = pa.array(np.asarray(calling, dtype=str))
+    digits = pa.array(np.asarray(national, dtype=str)).cast(pa.string())
+
+    def part(start: int, stop: int | None = None) -> pa.Array:
+        return pc.utf8_slice_codeunits(digits, start, stop)
+
+    def join(*parts: str | pa.Array) -> pa.Array:
+        return pc.binary_join_element_wise(*parts, "")
+
+    styles = [
+        join("+", code, " (", part(0, 3), ") ", part(3, 6), " ", part(6, 8), " ", part(8)),
+        join("00", code, digits),
+        join("+", code, "-", digits),
+        join("0", part(0, 3), " ", part(3, 6), " ", part(6)),
+    ]
     pick = rng.integers(0, 4 if national_ok else 3, len(digits))
-    return np.select([pick == 1, pick == 2, pick == 3], [p2, p3, p4], default=p1).astype(object)
+    return text(pc.choose(pa.array(pick), *styles))
