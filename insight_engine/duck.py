@@ -1,6 +1,6 @@
 """DuckDB connections that the job opens outside dbt, held to the dbt profile's memory limit.
 
-The profile (profiles.yml) sets ``memory_limit`` from ``DUCKDB_MEMORY_LIMIT`` (default 6GB). A connection
+The profile (profiles.yml) sets ``memory_limit`` from ``DUCKDB_MEMORY_LIMIT`` (default 4GB). A connection
 opened with ``duckdb.connect()`` would take DuckDB's own default instead, 80% of the machine's RAM: the
 publish step, which copies every BI table and exports it to Parquet, reached the daily run's peak RSS at
 scale l that way (8.7 GB, issue 13). Every connection of the gates and of publish goes through
@@ -14,11 +14,11 @@ import os
 import duckdb
 
 MEMORY_LIMIT_ENV = "DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "6GB"
+DEFAULT_MEMORY_LIMIT = "4GB"
 
 
 def memory_limit() -> str:
-    """The memory limit every DuckDB connection of the job gets: ``DUCKDB_MEMORY_LIMIT`` or 6GB."""
+    """The memory limit every DuckDB connection of the job gets: ``DUCKDB_MEMORY_LIMIT`` or 4GB."""
     return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from insight_engine import duck
 from insight_engine import publish as pub
 
 PUBLISHES = 5  # while the readers run
@@ -264,3 +266,12 @@ def test_publish_holds_duckdb_to_the_profiles_memory_limit(
     monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "lots")
     with pytest.raises(ValueError, match="DUCKDB_MEMORY_LIMIT='lots'"):
         pub.publish(published.build, serving, run_id=pub.new_run_id(), published_dir=tmp_path / "published")
+
+
+def test_the_profile_and_the_job_default_to_the_same_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt reads the limit from profiles.yml, the gates and publish from insight_engine/duck.py: without
+    DUCKDB_MEMORY_LIMIT both must give the same default, or the nightly job's budget is split unevenly."""
+    monkeypatch.delenv(duck.MEMORY_LIMIT_ENV, raising=False)
+    profile = (Path(__file__).parents[2] / "profiles.yml").read_text()
+    defaults = re.findall(r"env_var\('DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
+    assert defaults == [duck.memory_limit()], (defaults, duck.memory_limit())
