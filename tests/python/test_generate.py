@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -564,3 +565,25 @@ def test_cli_generates_a_programme(tmp_path):
     assert _manifest(out)["survey_metrics"] == ["csat", "ces"]
     res = CliRunner().invoke(main, ["generate", "--survey-metrics", "nps,effort", "--out", str(out)])
     assert res.exit_code == 2 and "unknown survey metric(s) 'effort'" in res.output
+
+
+def test_text_helpers_write_what_a_person_would_by_hand() -> None:
+    """The Arrow-built text (ids, ISO timestamps with offsets, phones) against values written out by hand."""
+    # 2024-02-29 23:59:59 UTC; Istanbul +03:00, Tehran +03:30, Sao Paulo -03:00, UTC 'Z'
+    ts = np.array([1709251199] * 4)
+    stamps = list(world.iso(ts, np.array([180, 210, -180, 0])))
+    assert stamps == [
+        "2024-03-01T02:59:59+03:00",
+        "2024-03-01T03:29:59+03:30",
+        "2024-02-29T20:59:59-03:00",
+        "2024-02-29T23:59:59Z",
+    ]
+    assert list(world.iso(np.array([], dtype=int), np.array([], dtype=int))) == []
+    assert list(world.numbered_ids("EV-", 3, start=99, width=4)) == ["EV-0099", "EV-0100", "EV-0101"]
+    assert list(world.numbered_ids("A-", 1, start=12345, width=3)) == ["A-12345"]  # padded, never cut
+    styles = set(
+        world.phone_variant(
+            np.array(["90"] * 200), np.array(["5321234567"] * 200), np.random.default_rng(0), True
+        )
+    )
+    assert styles == {"+90 (532) 123 45 67", "00905321234567", "+90-5321234567", "0532 123 4567"}
