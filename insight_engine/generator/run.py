@@ -50,7 +50,7 @@ from insight_engine.generator.writer import (
 
 log = logging.getLogger(__name__)
 
-Frames = dict[str, pd.DataFrame]
+Frames = dict[str, pd.DataFrame]  # table key -> the frame a shard writes
 
 # The simulation of one shard, in order: each step reads what the steps before it left on the world.
 STEPS: list[tuple[str, Callable[[World], None]]] = [
@@ -199,9 +199,7 @@ def generate(
     id_next: dict[str, int] = {}
     shards = shard_count(scale)
 
-    def write_shard(
-        shard: int, frames: dict[str, pd.DataFrame], shard_bad: dict[str, dict[str, int]]
-    ) -> None:
+    def write_shard(shard: int, frames: Frames, shard_bad: dict[str, dict[str, int]]) -> None:
         for key, table in tables.items():
             path = out / table.system / table.name
             if key not in frames:  # a table this dialect's export does not have: no folder at all
