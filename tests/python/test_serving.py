@@ -189,7 +189,7 @@ def test_each_version_is_parquet_with_a_manifest_of_rows_columns_and_checksums(p
         meta = pq.read_metadata(path)
         assert meta.num_rows == t["rows"]
         assert [c["name"] for c in t["columns"]] == meta.schema.to_arrow_schema().names
-        assert t["content_checksum"].startswith("md5sum64:")
+        assert t["content_checksum"].startswith(f"{pub.CHECKSUM_ALGORITHM}:")
     assert last.manifest["run_id"] == last.run_id
 
 
@@ -275,3 +275,44 @@ def test_the_profile_and_the_job_default_to_the_same_memory_limit(monkeypatch: p
     profile = (Path(__file__).parents[2] / "profiles.yml").read_text()
     defaults = re.findall(r"env_var\('DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
     assert defaults == [duck.memory_limit()], (defaults, duck.memory_limit())
+
+
+def test_the_content_checksum_ignores_row_order_and_float_noise_not_changed_values(tmp_path: Path) -> None:
+    """The manifest's checksum: equal for the same rows in any order, for doubles that differ in their last
+    bit and for the table's own Parquet export; different when a value, a NULL or a duplicate row changes."""
+    con = duckdb.connect()
+    rows = [
+        (1, "a", 0.1 + 0.2, "2026-01-01", "2026-01-01 10:00:00", True, "12.50"),
+        (2, "ä ş", -0.0, "2026-02-28", None, False, None),
+        (3, None, 109.895, None, "2026-03-01 00:00:00", None, "-3.00"),
+    ]
+    ddl = "(id integer, s varchar, x double, d date, ts timestamp, b boolean, amount decimal(18, 2))"
+
+    def checksum(name: str, table_rows: list[tuple]) -> str:
+        con.execute(f"create or replace table {name} {ddl}")
+        con.executemany(f"insert into {name} values (?, ?, ?, ?, ?, ?, ?)", table_rows)
+        columns = con.execute(
+            "select column_name, data_type from information_schema.columns where table_name = ? "
+            "order by ordinal_position",
+            [name],
+        ).fetchall()
+        return pub.content_checksum(con, name, columns)
+
+    base = checksum("t", rows)
+    assert base.startswith(f"{pub.CHECKSUM_ALGORITHM}:")
+    assert checksum("t_reversed", rows[::-1]) == base
+    # the noise of a parallel sum: 0.30000000000000004 against 0.3, 0.0 against -0.0
+    assert checksum("t_noise", [(1, "a", 0.3, *rows[0][3:]), (2, "ä ş", 0.0, *rows[1][3:]), rows[2]]) == base
+    assert checksum("t_value", [rows[0], rows[1], (3, None, 109.896, *rows[2][3:])]) != base
+    assert checksum("t_null", [rows[0], (2, "ä ş", -0.0, "2026-02-28", None, None, None), rows[2]]) != base
+    assert checksum("t_dup", [*rows, rows[0]]) != base
+    assert checksum("t_swap", [(2, "a", *rows[0][2:]), (1, "ä ş", *rows[1][2:]), rows[2]]) != base
+
+    # the Parquet export (what the manifest describes) gives the table's value back
+    path = tmp_path / "t.parquet"
+    con.execute(f"copy t to '{path}' (format parquet, compression zstd)")
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns where table_name = 't' "
+        "order by ordinal_position"
+    ).fetchall()
+    assert pub.content_checksum(con, f"read_parquet('{path}')", columns) == base
