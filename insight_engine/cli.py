@@ -328,8 +328,8 @@ def build(ctx: click.Context, raw_root: Path, warehouse_dir: Path, full_refresh:
     type=click.Choice(["sql", "gx"]),
     default="sql",
     show_default=True,
-    help="raw gate: row-level checks as DuckDB aggregates with GX's semantics (sql) or in GX's pandas "
-    "datasource (gx, the reference)",
+    help="row-level checks as DuckDB aggregates with GX's semantics (sql) or in GX's pandas datasource "
+    "(gx, the reference)",
 )
 def validate(stage: str, raw_root: Path, warehouse_dir: Path, out_dir: Path, row_engine: str) -> None:
     """Run a Great Expectations gate; exits non-zero and names what failed."""

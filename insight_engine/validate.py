@@ -14,9 +14,11 @@ in the warehouse). Each expectation is evaluated by one of three engines:
   counts, the most frequent unexpected values, success recomputed against ``mostly``) whichever of two row
   engines counts it:
 
-  - the **sql** row engine (the raw gate's default, ``validate(..., row_engine="sql")``) evaluates
-    :data:`SQL_ROW_TYPES` (not null, match regex, in set, between, column pair A > B, compound columns
-    unique: everything the raw suites use) as DuckDB aggregates with GX's pandas semantics. The table's
+  - the **sql** row engine (both gates' default, ``validate(..., row_engine="sql")``) evaluates
+    :data:`SQL_ROW_TYPES` (not null, match regex, in set, between, column pair A > B, column and compound
+    columns unique: everything the raw suites use) as DuckDB aggregates with GX's pandas semantics. In the
+    mart gate it reads the table's own types: a DECIMAL amount, a double's uniqueness or a boolean set
+    stay GX's (pandas compares Decimal objects and counts -0.0 and 0.0 as one value). The table's
     files are read once per gate run into a temp table (the column stats, load counts and foreign keys scan
     it too); one pass over its columns flags every row missing and unexpected per expectation (pandas'
     ``isnull`` incl. NaN, ``ignore_row_if``, strict bounds, ``or_equal``, every copy of a duplicated key),
@@ -25,13 +27,13 @@ in the warehouse). Each expectation is evaluated by one of three engines:
     under GX). It leaves to GX what it cannot reproduce exactly: a ``row_condition``, a regex or set or
     bounds on a column of another type (``astype(str)`` of a number, booleans in a set, text bounds), bad
     arguments GX reports as an exception, and any other expectation type.
-  - **gx** (``row_engine="gx"``, the mart gate, and the raw gate's leftovers above) runs GX's pandas
+  - **gx** (``row_engine="gx"``, and both gates' leftovers above) runs GX's pandas
     datasource over chunks streamed from DuckDB (``to_arrow_reader``), aggregated into one result per
     expectation: counts summed, the most frequent values of each chunk's first 20 unexpected rows kept. GX's
     SQL datasource is not used (GX 1.24 reads its results after closing the DuckDB connection,
     great_expectations#11579). Uniqueness stays exact across chunks: rows are chunked by a hash of the key.
 
-  ``tests/python/test_gate_engines.py`` runs the raw gate with both row engines and requires the same
+  ``tests/python/test_gate_engines.py`` runs both gates with both row engines and requires the same
   verdicts, counts, percentages and messages.
 * **runner**: what GX has no expectation for, evaluated in DuckDB: ``expect_column_values_to_reference_table``
   (orphan foreign keys, across tables), ``expect_table_row_count_to_be_within_ratio_of_previous_load``, the
@@ -1328,19 +1330,24 @@ def _chunks(
         yield pa.Table.from_batches(buffer).drop_columns([CHUNK_COLUMN]).to_pandas()
 
 
+def _relation_of(source: _Source, table: str, loads: frozenset[date] | None = None) -> str:
+    """The rows of ``table``: a raw table's (of ``loads`` only, when given), or a warehouse table's."""
+    return source.relation(table, loads) if isinstance(source, _RawSource) else source.relation(table)
+
+
 def _select_sql(
     suite: Suite, source: _Source, expectations: Sequence[Any], loads: frozenset[date] | None = None
 ) -> str:
     """The rows GX sees. Raw tables: only the columns the expectations name, in their contract
     representation (``<col>__utc`` is the timestamp column itself: the view already holds UTC instants);
     with ``loads``, only the rows of those load folders."""
-    relation = (
-        source.relation(suite.table, loads)
-        if isinstance(source, _RawSource)
-        else source.relation(suite.table)
-    )
+    relation = _relation_of(source, suite.table, loads)
     if not isinstance(source, _RawSource):
-        return f"select * from {relation}"
+        # a mart: the columns the expectations name (none named, or a row condition: every column)
+        if any(e.configuration.kwargs.get("row_condition") for e in expectations):
+            return f"select * from {relation}"
+        named = list(dict.fromkeys(c for e in expectations for c in _columns_of(e.configuration.kwargs)))
+        return f"select {', '.join(_quote(c) for c in named) or '*'} from {relation}"
     if any(e.configuration.kwargs.get("row_condition") for e in expectations):
         # every column (a row condition may name any), and the <col>__utc names the view does not hold
         utc = "".join(f", {_quote(b)} as {_quote(b + PARSED_SUFFIX)}" for b in suite.parsed_timestamps)
@@ -2075,9 +2082,33 @@ def _gx_chunks(
     loads: frozenset[date] | None,
     nothing_new: bool,
 ) -> int:
-    """GX's pandas datasource over the rows, chunk by chunk, into ``aggregates``; returns the chunks read."""
+    """GX's pandas datasource over the rows, chunk by chunk, into ``aggregates``; returns the chunks read.
+
+    The table-level expectations that look at column names only (:data:`CHUNK_INVARIANT_TYPES`, no PII)
+    get one empty frame of every column; the row-level ones the rows of the columns they name."""
+    invariant = [e for e in gx_exps if e.expectation_type in CHUNK_INVARIANT_TYPES]
+    row_level = [e for e in gx_exps if e.expectation_type not in CHUNK_INVARIANT_TYPES]
+    n_chunks = 0
+    if invariant:
+        every_column = f"select * from {_relation_of(run.source, suite.table, loads)} limit 0"
+        n_chunks += _gx_pass(suite, run, invariant, aggregates, every_column, 0, nothing_new)
+    if row_level:
+        sql = _select_sql(suite, run.source, row_level, loads)
+        n_chunks += _gx_pass(suite, run, row_level, aggregates, sql, total, nothing_new)
+    return n_chunks
+
+
+def _gx_pass(
+    suite: Suite,
+    run: _Run,
+    gx_exps: Sequence[Any],
+    aggregates: dict[int, _Aggregate],
+    sql: str,
+    total: int,
+    nothing_new: bool,
+) -> int:
+    """One GX validation of ``gx_exps`` over the rows of ``sql``, chunk by chunk; returns the chunks read."""
     con = run.source.con
-    sql = _select_sql(suite, run.source, gx_exps, loads)
     # copies with ids of our own: GX returns results in its own order, the id maps them back
     chunk_suite = gx.ExpectationSuite(
         name=f"{suite.name}.chunk", expectations=[e.configuration.to_domain_obj() for e in gx_exps]
@@ -2110,8 +2141,9 @@ IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 PAIR_GREATER = "expect_column_pair_values_a_to_be_greater_than_b"
 COMPOUND_UNIQUE = "expect_compound_columns_to_be_unique"
-# the raw gate's row-level GX expectations that the sql row engine evaluates as DuckDB aggregates
-SQL_ROW_TYPES = frozenset({NOT_NULL, REGEX, IN_SET, BETWEEN, PAIR_GREATER, COMPOUND_UNIQUE})
+UNIQUE = "expect_column_values_to_be_unique"
+# the row-level GX expectations that the sql row engine evaluates as DuckDB aggregates
+SQL_ROW_TYPES = frozenset({NOT_NULL, REGEX, IN_SET, BETWEEN, PAIR_GREATER, COMPOUND_UNIQUE, UNIQUE})
 SQL_COLUMNS_TABLE = "__ie_columns"  # the columns the sql row engine reads, materialised once
 SQL_ROWS_TABLE = "__ie_rows"  # those columns and every check's missing and unexpected flags
 # distinct values a regex is matched against per batch, in pandas: bounded memory outside DuckDB (an id
@@ -2141,6 +2173,7 @@ class _SqlCheck:
     int_columns: list[str]  # BIGINT columns among ``values``: float in pandas when they hold a null
     regex: str | None = None  # a regex check: ``unexpected`` is filled in once its unmatched values are known
     float_values: list[str] = field(default_factory=list)  # DOUBLE columns among ``values``
+    null_sample: Any = None  # how GX shows a null of a one-column check (pandas' NaT for a timestamp)
 
 
 def _is_number(value: Any) -> bool:
@@ -2177,13 +2210,19 @@ def _sql_check_of(exp: Any, types: dict[str, str], column_sql: Any) -> _SqlCheck
     def ints(names: Sequence[str]) -> list[str]:
         return [c for c in names if types[c] in ("BIGINT", "INTEGER")]
 
-    if kind in (NOT_NULL, REGEX, IN_SET, BETWEEN):
+    if kind in (NOT_NULL, REGEX, IN_SET, BETWEEN, UNIQUE):
         c = cols[0]
         q, t = column_sql(c), types[c]
+        if kind == UNIQUE:
+            # pandas duplicated(keep=False) over the non-null values: every copy of a repeated value
+            if t not in _KEY_TYPES:
+                return None
+            return _SqlCheck(exp, miss(c), f"count(*) over (partition by {q}) > 1", [q], None, ints([c]))
         if kind == NOT_NULL:
             if t not in _NOT_NULL_TYPES:
                 return None
-            return _SqlCheck(exp, "false", miss(c), [q], None, ints([c]))
+            null = "NaT" if t == "TIMESTAMP" else None  # a datetime64 column's null is NaT in pandas
+            return _SqlCheck(exp, "false", miss(c), [q], None, ints([c]), null_sample=null)
         if kind == REGEX:
             regex = kw.get("regex")
             if t != "VARCHAR" or not isinstance(regex, str):
@@ -2270,8 +2309,19 @@ def _unmatched(values: pa.Array, pattern: str) -> pa.Array:
 def _sql_plan(suite: Suite, run: _Run, exps: Sequence[Any]) -> tuple[list[_SqlCheck], dict[str, str]]:
     """The expectations the sql row engine evaluates, and the columns it reads (name -> SQL)."""
     source = run.source
-    if run.row_engine != "sql" or not isinstance(source, _RawSource):
+    if run.row_engine != "sql":
         return [], {}
+    if isinstance(source, _WarehouseSource):
+        # a mart: the table's own column types (DECIMAL, HUGEINT, TIME ZONE and the like stay GX's)
+        mart_types = {c: t.upper() for c, t in source.columns(suite.table).items()}
+        mart_checks = [
+            check
+            for check in (_sql_check(exp, mart_types, lambda c: _quote(f"c:{c}")) for exp in exps)
+            if check is not None
+        ]
+        named = [c for check in mart_checks for c in _columns_of(check.exp.configuration.kwargs)]
+        mart_columns = {_quote(f"c:{c}"): _quote(c) for c in named}
+        return mart_checks, mart_columns
     spec = suite.contract
     assert spec is not None
     # the contract view's types: every column is cast to its family's type (contract.cast_sql)
@@ -2310,9 +2360,8 @@ def _sql_row_counts(
     ``aggregates``: one scan materialises the columns read and every row's verdicts, aggregates and
     group-bys over that small table give the rest."""
     source = run.source
-    assert isinstance(source, _RawSource)
     con = source.con
-    relation = source.relation(suite.table, loads)
+    relation = _relation_of(source, suite.table, loads)
     projected = ", ".join(f"{expr} as {alias}" for alias, expr in columns.items()) or "1 as __ie_none"
     names = [*columns] or ["__ie_none"]
     # a DuckDB temp table, not Arrow in Python: DuckDB's buffer manager bounds its memory (it spills)
@@ -2396,7 +2445,10 @@ def _sql_samples(
     floats = [v in with_nulls for v in check.values]
     for record in rows:
         parts = [float(x) if f and x is not None else x for x, f in zip(record[:-1], floats, strict=True)]
-        value = dict(zip(check.names, parts, strict=True)) if check.names else parts[0]
+        if check.names:
+            value = dict(zip(check.names, parts, strict=True))
+        else:
+            value = check.null_sample if parts[0] is None else parts[0]
         value = _jsonable(value)
         key = json.dumps(value, sort_keys=True, default=str)
         agg.counts[key] += int(record[-1])
@@ -2527,9 +2579,9 @@ def validate(
     every load, as ``--full-refresh`` does; ``landing``: the zone's fingerprints, if the caller has them,
     see :func:`insight_engine.ledger.compare`); the state is rewritten when the whole gate passes.
 
-    ``row_engine`` (raw gate): ``"sql"`` evaluates the row-level expectations it covers as DuckDB aggregates
-    with GX's semantics (:data:`SQL_ROW_TYPES`), ``"gx"`` runs every one in GX's pandas datasource (the
-    reference the sql engine is tested against). The mart gate always uses GX.
+    ``row_engine``: ``"sql"`` evaluates the row-level expectations it covers as DuckDB aggregates with GX's
+    semantics (:data:`SQL_ROW_TYPES`), ``"gx"`` runs every one in GX's pandas datasource (the reference the
+    sql engine is tested against).
     """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: choose one of {', '.join(STAGES)}")

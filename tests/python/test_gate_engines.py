@@ -1,12 +1,14 @@
-"""The raw gate's DuckDB row engine gives GX's verdicts: every expectation it covers is run with both
-row engines (``row_engine="gx"``, GX's pandas datasource, is the reference) and every success, element,
-missing and unexpected count, percentage and message must be equal; the sample values too, up to the order
-of values with the same count (GX samples the first 20 unexpected rows of a chunk, the sql engine counts the
-20 most frequent unexpected values over all rows, so they are compared where GX saw every unexpected row).
+"""The DuckDB row engine gives GX's verdicts, in the raw gate and in the mart gate: every expectation it
+covers is run with both row engines (``row_engine="gx"``, GX's pandas datasource, is the reference) and
+every success, element, missing and unexpected count, percentage and message must be equal; the sample
+values too, up to the order of values with the same count (GX samples the first 20 unexpected rows of a
+chunk, the sql engine counts the 20 most frequent unexpected values over all rows, so they are compared
+where GX saw every unexpected row).
 
 Two landing zones: the xs zone with 2% planted bad rows, and a hand-made one whose suites aim at the edges of
 GX's pandas semantics (nulls, blanks, NaN-like text, regex near-misses, boundaries of between with strict
-options, duplicated compound keys with a null part, pairs of equal values).
+options, duplicated compound keys with a null part, pairs of equal values). Two warehouses: the built xs
+one with the project's mart suites, and a hand-made mart holding every column type the marts use.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -387,3 +390,110 @@ def test_samples_name_the_most_frequent_unexpected_values(
     }
     assert top[("R1", "Q1")] == 4 and top[("nan", "Q2")] == 4
     assert unique.details["row_engine"] == "sql" and date(2026, 1, 1)
+
+
+# ------------------------------------------------------------------------------------ the mart gate
+def _mart_gate(warehouse: Path, out: Path, engine: str, **kwargs: Any) -> GateResult:
+    return validate(
+        "marts",
+        raw_root=out / "no_raw",
+        warehouse=warehouse,
+        out_dir=out / f"marts_{engine}",
+        row_engine=engine,
+        data_docs=False,
+        **kwargs,
+    )
+
+
+def test_both_row_engines_agree_on_the_built_xs_marts(xs: Any, tmp_path: Path) -> None:
+    """The mart gate's default (sql) gives GX's verdicts and counts on the project's mart suites."""
+    gx = _mart_gate(xs.warehouse, tmp_path, "gx")
+    sql = _mart_gate(xs.warehouse, tmp_path, "sql")
+    by_sql = _assert_same_gate(gx, sql)
+    row_level = [r for t in sql.tables for r in t.expectations if r.expectation in SQL_ROW_TYPES]
+    # the marts' decimal amounts stay GX's (pandas compares Decimal objects); everything else is counted
+    # in DuckDB: not null, unique, sets, bounds on integers and doubles, pairs of timestamps
+    assert by_sql > 60 and by_sql >= len(row_level) - 15, (by_sql, len(row_level))
+    assert {r.expectation for t in sql.tables for r in t.expectations if r.details.get("row_engine")} >= {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_be_between",
+    }
+    assert sql.success and sum(t.rows or 0 for t in sql.tables) > 1_000
+
+
+@pytest.fixture(scope="module")
+def edge_marts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A warehouse whose one mart holds every column type the marts use, with nulls, NaN, -0.0, blanks,
+    duplicates and equal pairs, and a suite aimed at them (and a PII column the gate must name)."""
+    root = tmp_path_factory.mktemp("edge_marts")
+    warehouse = root / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema core")
+        con.execute(
+            """
+            create table core.edge as select * from (values
+                (1, 10::bigint, 0.5::double, 1.50::decimal(18, 2), date '2026-01-01',
+                 timestamp '2026-01-01 10:00:00', timestamp '2026-01-01 09:00:00', 'a', true, 'x@y.example'),
+                (2, 10::bigint, -0.0::double, 2.00::decimal(18, 2), date '2026-01-01',
+                 timestamp '2026-01-01 10:00:00', timestamp '2026-01-01 10:00:00', '', false, null),
+                (null, 11::bigint, 0.0::double, null, date '2026-01-02',
+                 null, timestamp '2026-01-01 10:00:00', '', null, null),
+                (null, null, 'nan'::double, -1.00::decimal(18, 2), null,
+                 timestamp '2026-01-02 00:00:00', null, null, true, null),
+                (5, 12::bigint, 100.0::double, 100.00::decimal(18, 2), date '2026-01-03',
+                 timestamp '2025-12-31 00:00:00', timestamp '2026-01-01 00:00:00', 'nan', false, null),
+                (5, 13::bigint, 1e-9::double, 0.00::decimal(18, 2), date '2026-01-03',
+                 timestamp '2026-01-03 00:00:00', timestamp '2026-01-03 00:00:00', 'A', true, null)
+            ) as t(n_int, n_big, x, amount, day, ended_at, started_at, label, flag, email)
+            """
+        )
+    folder = root / "suites" / "marts"
+    folder.mkdir(parents=True)
+    unique, not_null = "expect_column_values_to_be_unique", "expect_column_values_to_not_be_null"
+    between, in_set = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
+    pair = "expect_column_pair_values_a_to_be_greater_than_b"
+    either_missing = "either_value_is_missing"
+    expectations = [
+        ("expect_table_columns_to_contain_no_pii", {}),
+        *[(unique, {"column": c}) for c in ("n_int", "n_big", "day", "ended_at", "label", "flag", "x")],
+        (unique, {"column": "amount"}),  # decimal: GX's
+        *[(not_null, {"column": c}) for c in ("n_int", "n_big", "x", "day", "ended_at", "label", "flag")],
+        (not_null, {"column": "n_int", "mostly": 0.5}),
+        (between, {"column": "n_int", "min_value": 1, "max_value": 4}),
+        (between, {"column": "n_big", "min_value": 10, "max_value": 12, "strict_max": True}),
+        (between, {"column": "x", "min_value": 0, "max_value": 1}),
+        (between, {"column": "x", "min_value": 0, "strict_min": True}),
+        (between, {"column": "amount", "min_value": 0, "max_value": 10}),  # decimal: GX's
+        (in_set, {"column": "label", "value_set": ["a", "A", ""]}),
+        (in_set, {"column": "n_int", "value_set": [1, 2, 5.0]}),
+        (in_set, {"column": "flag", "value_set": [True]}),  # booleans: GX's
+        (pair, {"column_A": "ended_at", "column_B": "started_at"}),
+        (pair, {"column_A": "ended_at", "column_B": "started_at", "or_equal": True}),
+        (pair, {"column_A": "ended_at", "column_B": "started_at", "ignore_row_if": either_missing}),
+        (pair, {"column_A": "n_big", "column_B": "n_int", "ignore_row_if": "neither"}),
+        ("expect_compound_columns_to_be_unique", {"column_list": ["n_int", "day"]}),
+    ]
+    suite = {
+        "name": "marts.core.edge",
+        "meta": {"insight_engine": {"stage": "marts", "table": "core.edge"}},
+        "expectations": [{"type": kind, "kwargs": kwargs} for kind, kwargs in expectations],
+    }
+    (folder / "core.edge.json").write_text(json.dumps(suite))
+    return warehouse, folder.parent
+
+
+def test_both_row_engines_agree_on_the_edges_of_a_mart(edge_marts: tuple[Path, Path], tmp_path: Path) -> None:
+    warehouse, suites = edge_marts
+    gx = _mart_gate(warehouse, tmp_path, "gx", suites_dir=suites)
+    sql = _mart_gate(warehouse, tmp_path, "sql", suites_dir=suites)
+    by_sql = _assert_same_gate(gx, sql)
+    results = sql.table("core.edge").expectations
+    fallback = [r for r in results if r.expectation in SQL_ROW_TYPES and not r.details.get("row_engine")]
+    # GX keeps the decimal unique and between, the boolean set and the double unique (pandas counts -0.0
+    # and 0.0 as one value); the other 25 are DuckDB's
+    assert len(fallback) == 4 and by_sql == 25, (len(fallback), by_sql)
+    # the edges do find something, and the PII column is named with either engine
+    assert sum(1 for r in results if r.unexpected_count) > 15
+    assert not sql.success and any("email" in f for f in sql.failures), sql.failures
