@@ -124,9 +124,9 @@ def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
     Two tables holding the same rows in any order have the same value (Parquet file bytes may not), and a
     table has the value of its Parquet export (every type the marts use reads back as itself). ``hash()``
     of the row is DuckDB's own, deterministic for a DuckDB release (the lock pins 1.5.x; the checksum's name
-    says which, :data:`CHECKSUM_ALGORITHM`): 20x cheaper than
-    the md5 of the row's text it replaced (0.09 s against 1.73 s for 2.5M journey events), which was half
-    of the publish stage (DECISIONLOG.md, "Publish checksums rows with DuckDB's hash").
+    says which, :data:`CHECKSUM_ALGORITHM`): 20x cheaper than the md5 of the row's text it replaced (0.09 s
+    against 1.73 s for 2.5M journey events), which was half of the publish stage (DECISIONLOG.md, "Publish
+    checksums rows with DuckDB's hash").
     DOUBLE/FLOAT values enter with 12 significant digits: DuckDB's parallel aggregation may add in another
     order from one run to the next and move a mean or a correlation in its last bit (109.895 vs
     109.89500000000001); that is not a change of the data. They are first rounded to 12 decimals (and

@@ -1335,37 +1335,33 @@ def _relation_of(source: _Source, table: str, loads: frozenset[date] | None = No
     return source.relation(table, loads) if isinstance(source, _RawSource) else source.relation(table)
 
 
+def _source_column(suite: Suite, source: _Source, col: str) -> str:
+    """How a column an expectation names is read: itself, or for a raw table's ``<col>__utc`` the timestamp
+    column ``<col>`` (the contract view already holds UTC instants)."""
+    if isinstance(source, _RawSource) and col.endswith(PARSED_SUFFIX):
+        base = col[: -len(PARSED_SUFFIX)]
+        if base in suite.parsed_timestamps:
+            return _quote(base)
+    return _quote(col)
+
+
 def _select_sql(
     suite: Suite, source: _Source, expectations: Sequence[Any], loads: frozenset[date] | None = None
 ) -> str:
-    """The rows GX sees. Raw tables: only the columns the expectations name, in their contract
-    representation (``<col>__utc`` is the timestamp column itself: the view already holds UTC instants);
-    with ``loads``, only the rows of those load folders."""
+    """The rows GX sees: only the columns the expectations name (raw tables: in their contract
+    representation, see :func:`_source_column`; with ``loads``, only the rows of those load folders)."""
     relation = _relation_of(source, suite.table, loads)
-    if not isinstance(source, _RawSource):
-        # a mart: the columns the expectations name (none named, or a row condition: every column)
-        if any(e.configuration.kwargs.get("row_condition") for e in expectations):
-            return f"select * from {relation}"
-        named = list(dict.fromkeys(c for e in expectations for c in _columns_of(e.configuration.kwargs)))
-        return f"select {', '.join(_quote(c) for c in named) or '*'} from {relation}"
     if any(e.configuration.kwargs.get("row_condition") for e in expectations):
-        # every column (a row condition may name any), and the <col>__utc names the view does not hold
+        # every column (a row condition may name any), and the <col>__utc names a raw view does not hold
         utc = "".join(f", {_quote(b)} as {_quote(b + PARSED_SUFFIX)}" for b in suite.parsed_timestamps)
         return f"select *{utc} from {relation}"
-    wanted: list[str] = []
-    for exp in expectations:
-        for col in _columns_of(exp.configuration.kwargs):
-            if col not in wanted:
-                wanted.append(col)
-    timestamps = set(suite.parsed_timestamps)
+    wanted = list(dict.fromkeys(c for e in expectations for c in _columns_of(e.configuration.kwargs)))
     items = []
     for col in wanted:
-        base = col[: -len(PARSED_SUFFIX)] if col.endswith(PARSED_SUFFIX) else None
-        if base in timestamps:
-            items.append(f"{_quote(base)} as {_quote(col)}")
-        else:
-            items.append(_quote(col))
-    return f"select {', '.join(items) or '1 as __ie_none'} from {relation}"
+        read = _source_column(suite, source, col)
+        items.append(read if read == _quote(col) else f"{read} as {_quote(col)}")
+    nothing = "1 as __ie_none" if isinstance(source, _RawSource) else "*"
+    return f"select {', '.join(items) or nothing} from {relation}"
 
 
 # ----------------------------------------------------------------------------------- runner engine
@@ -2313,37 +2309,25 @@ def _sql_plan(suite: Suite, run: _Run, exps: Sequence[Any]) -> tuple[list[_SqlCh
         return [], {}
     if isinstance(source, _WarehouseSource):
         # a mart: the table's own column types (DECIMAL, HUGEINT, TIME ZONE and the like stay GX's)
-        mart_types = {c: t.upper() for c, t in source.columns(suite.table).items()}
-        mart_checks = [
-            check
-            for check in (_sql_check(exp, mart_types, lambda c: _quote(f"c:{c}")) for exp in exps)
-            if check is not None
-        ]
-        named = [c for check in mart_checks for c in _columns_of(check.exp.configuration.kwargs)]
-        mart_columns = {_quote(f"c:{c}"): _quote(c) for c in named}
-        return mart_checks, mart_columns
-    spec = suite.contract
-    assert spec is not None
-    # the contract view's types: every column is cast to its family's type (contract.cast_sql)
-    types: dict[str, str] = {c.name: contract.SQL_TYPES[c.family] for c in spec.columns}
-    types |= {LOADED_AT: "TIMESTAMP", LOAD_DATE: "DATE"}
-    types |= {c + UNCASTABLE_SUFFIX: "BOOLEAN" for c in [*spec.column_names, LOADED_AT]}
-    timestamps = set(suite.parsed_timestamps)
-    types |= {c + PARSED_SUFFIX: "TIMESTAMP" for c in timestamps}
+        types = {c: t.upper() for c, t in source.columns(suite.table).items()}
+    else:
+        spec = suite.contract
+        assert spec is not None
+        # the contract view's types: every column is cast to its family's type (contract.cast_sql)
+        types = {c.name: contract.SQL_TYPES[c.family] for c in spec.columns}
+        types |= {LOADED_AT: "TIMESTAMP", LOAD_DATE: "DATE"}
+        types |= {c + UNCASTABLE_SUFFIX: "BOOLEAN" for c in [*spec.column_names, LOADED_AT]}
+        types |= {c + PARSED_SUFFIX: "TIMESTAMP" for c in suite.parsed_timestamps}
 
     def column_sql(c: str) -> str:
         return _quote(f"c:{c}")
 
-    checks = []
-    for exp in exps:
-        check = _sql_check(exp, types, column_sql)
-        if check is not None:
-            checks.append(check)
-    columns: dict[str, str] = {}
-    for check in checks:
-        for c in _columns_of(check.exp.configuration.kwargs):
-            base = c[: -len(PARSED_SUFFIX)] if c.endswith(PARSED_SUFFIX) else None
-            columns[column_sql(c)] = _quote(base) if base in timestamps else _quote(c)
+    checks = [check for check in (_sql_check(exp, types, column_sql) for exp in exps) if check is not None]
+    columns = {
+        column_sql(c): _source_column(suite, source, c)
+        for check in checks
+        for c in _columns_of(check.exp.configuration.kwargs)
+    }
     return checks, columns
 
 
