@@ -1,5 +1,5 @@
 {#-
-    Incremental base models rewrite whole daily loads (`load_date` partitions), never single rows, so an
+    Incremental base models replace whole daily loads (`load_date` partitions), never single rows, so an
     incremental run gives the same table as a full refresh. A base model states only its landing table,
     the id column(s) its versions are ranked by (`flag_versions` keys) and its own renames and checks; the
     recipe is four rules, one macro each:
@@ -12,10 +12,14 @@
        `incremental_load_selected()` picks (new loads, the lookback window or the loads chosen by
        `--since` / `--load-date`, and every load the table has never read), plus every older load holding
        an id that those loads deliver or used to hold (its rows may become, or stop being, `superseded`).
-    3. `incremental_by_load_read(id_columns)`: which landing rows a run reads: the rewritten loads, plus
-       every row sharing an id with them (ranking a version needs every version of its id).
-    4. `incremental_by_load_written(relation)`: which rows a run writes: those of the rewritten loads (rows
-       read only to rank their id's versions stay as they are in the table).
+       The ids ranked again are those recent ids only: the older load's other rows are copied as built
+       (rule 4). Where a load can only be replaced whole (Spark, `incremental_by_load_keeps_rows()`), every
+       id of a rewritten load is ranked again instead.
+    3. `incremental_by_load_read(id_columns)`: which landing rows a run reads: the selected loads (on Spark
+       every rewritten load), plus every row sharing an id with the ids ranked again.
+    4. `incremental_by_load_written(relation, id_columns)`: which rows a run writes: those of the
+       rewritten loads (rows read only to rank their id's versions stay as they are in the table), and, on
+       DuckDB, the older rewritten loads' other rows copied from the table.
     5. `incremental_by_load_scope(id_columns, reason=..., reason_joins=...)`: a check that reads another
        table or a refreshed seed is re-run over the rows already in the table; an id whose reason would
        now differ is treated as an id of the rewritten loads (rule 2).
@@ -29,13 +33,13 @@
         source as (select landing.* from landing {{ incremental_by_load_read(['event_id']) }}),
         renamed as (...), checked as (...),
         flagged as (select * from {{ flag_versions('checked', ['event_id']) }})
-        select flagged.* from flagged {{ incremental_by_load_written('flagged') }}
+        select flagged.* from flagged {{ incremental_by_load_written('flagged', ['event_id']) }}
 
     The CTE names are the recipe's: `landing` (the landing table as read, unfiltered; declared
     `landing as {{ cte_not_materialized() }} (`), and, on an incremental run, `cutoff`, `built_loads`,
     `landing_loads`, `unseen_loads`, `selected_loads`, `recent_ids`, `rewritten_loads`, `rewritten_ids`,
-    `read_loads`. The id columns keep their landing names (cleaned with `clean_text`), and the table
-    stores them under the same names. Rows with a null id carry a row-level reason and are never ranked, so
+    `whole_loads`, `read_loads`. The id columns keep their landing names (cleaned with `clean_text`), and
+    the table stores them under the same names. Rows with a null id carry a row-level reason and are never ranked, so
     they need no id match. On a first build or `--full-refresh` rules 2 to 4 add nothing.
 
     What the recipe assumes: a row's `quarantine_reason` depends only on the rows of its own table sharing
@@ -201,18 +205,42 @@ recent_ids as (
 
 rewritten_loads as (
 
-    select load_date
+    -- the loads a run writes: the selected ones, and every older load holding a version of a recent id
+    select
+        load_date,
+        true as is_selected
     from selected_loads
 
-    union
+    union all
 
-    select distinct existing.load_date
+    select distinct
+        existing.load_date,
+        false as is_selected
     from {{ this }} as existing
     inner join recent_ids
         on {{ _ids_match('existing', 'recent_ids', id_columns) }}
+    where existing.load_date not in (select selected_loads.load_date from selected_loads)
+
+),
+{%- if incremental_by_load_keeps_rows() %}
+
+-- the ids whose versions are ranked again: the recent ones. The other rows of an older rewritten load
+-- are copied from the table as built (rule 4), so rewriting a load does not cascade to its other ids.
+rewritten_ids as (
+
+    select * from recent_ids
 
 ),
 
+whole_loads as (
+
+    select load_date
+    from selected_loads
+
+),
+{%- else %}
+
+-- a rewritten load is written whole (its partition is replaced), so every id it holds is ranked again
 rewritten_ids as (
 
     select distinct {{ _landing_ids(id_columns) }}
@@ -221,8 +249,16 @@ rewritten_ids as (
 
 ),
 
--- the loads a run reads: the rewritten ones, and the other loads holding a version of a rewritten id
--- (read to rank it, never written). Those are found in the table, not the landing: a load outside the
+whole_loads as (
+
+    select load_date
+    from rewritten_loads
+
+),
+{%- endif %}
+
+-- the loads a run reads: the ones it reads whole, and the other loads holding a version of a rewritten
+-- id (read for those ids' rows only). Those are found in the table, not the landing: a load outside the
 -- selected ones is in the table as it is in the landing (a load the table never read is selected; one
 -- re-delivered changed is chosen by the landing ledger's `--since`), so the landing is read only where
 -- a version can be.
@@ -230,18 +266,18 @@ read_loads as (
 
     select
         load_date,
-        true as is_rewritten
-    from rewritten_loads
+        true as is_whole
+    from whole_loads
 
     union all
 
     select distinct
         existing.load_date,
-        false as is_rewritten
+        false as is_whole
     from {{ this }} as existing
     inner join rewritten_ids
         on {{ _ids_match('existing', 'rewritten_ids', id_columns) }}
-    where existing.load_date not in (select rewritten_loads.load_date from rewritten_loads)
+    where existing.load_date not in (select whole_loads.load_date from whole_loads)
 
 ),
     {%- endif %}
@@ -259,19 +295,55 @@ read_loads as (
         on landing.load_date = read_loads.load_date
     left join rewritten_ids
         on {{ _ids_match('landing', 'rewritten_ids', id_columns, clean_left=true) }}
-    where read_loads.is_rewritten
+    where read_loads.is_whole
         or rewritten_ids.{{ id_columns[0] }} is not null
     {%- endif %}
 {%- endmacro %}
 
-{#- Rule 4: the filter of the model's last select (`select <relation>.* from <relation>` + this): only the
-    rows of the rewritten loads are written; nothing on a first build or full refresh. -#}
-{% macro incremental_by_load_written(relation) -%}
+{#- Rule 4: what follows the model's last select (`select <relation>.* from <relation>` + this): only the
+    rows of the rewritten loads are written (rows read only to rank their id's versions stay as they are);
+    where an older load is rewritten for some of its ids only (`incremental_by_load_keeps_rows()`), its
+    other rows are copied from the table as built. Nothing on a first build or full refresh. -#}
+{% macro incremental_by_load_written(relation, id_columns) -%}
     {%- if is_incremental() %}
-    -- rows read only to rank their id's versions stay as they are in the table
     inner join rewritten_loads
         on {{ relation }}.load_date = rewritten_loads.load_date
+    {%- if incremental_by_load_keeps_rows() %}
+
+union all
+
+-- the other rows of the older rewritten loads: no version of their ids arrived or left, so they are as
+-- built (a row's reasons depend only on its id's versions, and rule 5's re-checked ids are recent ids)
+select existing.*
+from {{ this }} as existing
+inner join rewritten_loads
+    on existing.load_date = rewritten_loads.load_date
+left join recent_ids
+    on {{ _ids_match('existing', 'recent_ids', id_columns) }}
+where not rewritten_loads.is_selected
+    and recent_ids.{{ id_columns[0] }} is null
     {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Whether an older load can be rewritten for some of its ids only, the rest copied from the table as
+    built (true), or must be rewritten whole with every id it holds ranked again (false), which cascades
+    to every load sharing an id with it.
+    * DuckDB: true. The copy is a positional `union all` of the model's rows and the table's: the table's
+      columns are in the model's order.
+    * Spark: false. A table partitioned by `load_date` stores the partition column last, so the table's
+      rows do not line up with the model's, and Spark SQL has no `union ... by name` to line them up
+      (DECISIONLOG.md, "Incremental by load: old loads rewritten for their recent ids only"). -#}
+{% macro incremental_by_load_keeps_rows() -%}
+    {{ return(adapter.dispatch('incremental_by_load_keeps_rows', 'insight_engine')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_load_keeps_rows() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_load_keeps_rows() -%}
+    {{ return(false) }}
 {%- endmacro %}
 
 {#- `renamed.a, renamed.b` -#}

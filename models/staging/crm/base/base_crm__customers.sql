@@ -93,4 +93,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged') }}
+{{- incremental_by_load_written('flagged', ['crm_customer_id']) }}

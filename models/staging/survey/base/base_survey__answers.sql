@@ -90,4 +90,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged') }}
+{{- incremental_by_load_written('flagged', ['response_id', 'question_id']) }}

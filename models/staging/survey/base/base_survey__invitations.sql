@@ -73,4 +73,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged') }}
+{{- incremental_by_load_written('flagged', ['invitation_id']) }}

@@ -70,4 +70,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged') }}
+{{- incremental_by_load_written('flagged', ['question_id']) }}

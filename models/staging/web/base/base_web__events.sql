@@ -77,4 +77,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged') }}
+{{- incremental_by_load_written('flagged', ['event_id']) }}
