@@ -11,7 +11,20 @@
     decimal(38, 10) first gives both engines the same decimal, then the same half-up rounding.
 -#}
 {% macro round_to_cents(expression) -%}
+    {{ return(adapter.dispatch('round_to_cents', 'insight_engine')(expression)) }}
+{%- endmacro %}
+
+{% macro default__round_to_cents(expression) -%}
     cast(cast({{ expression }} as decimal(38, 10)) as decimal(18, 2))
+{%- endmacro %}
+
+{#- DuckDB: the same value, through a 64-bit decimal(18, 10) where it fits (macro `exact_decimal_fits`). -#}
+{% macro duckdb__round_to_cents(expression) -%}
+    case
+        when {{ exact_decimal_fits(expression) }}
+            then cast(cast({{ expression }} as decimal(18, 10)) as decimal(18, 2))
+        else cast(cast({{ expression }} as decimal(38, 10)) as decimal(18, 2))
+    end
 {%- endmacro %}
 
 {#-

@@ -46,10 +46,33 @@
     Round half up to `digits` decimals, as a double, identically on every engine. round() on a double
     does not agree: DuckDB rounds the binary value (1.005 is 1.00499999... -> 1.0), Spark rounds its
     shortest decimal form (-> 1.01). Rounding an exact decimal(38, 10) behaves the same on both.
-    Portable SQL, so no dispatch.
 -#}
 {% macro round_half_up(expression, digits) -%}
+    {{ return(adapter.dispatch('round_half_up', 'insight_engine')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_half_up(expression, digits) -%}
     cast(round(cast({{ expression }} as decimal(38, 10)), {{ digits }}) as double)
+{%- endmacro %}
+
+{#- DuckDB: the same value, through a 64-bit decimal(18, 10) where it fits (macro `exact_decimal_fits`). -#}
+{% macro duckdb__round_half_up(expression, digits) -%}
+    case
+        when {{ exact_decimal_fits(expression) }}
+            then cast(round(cast({{ expression }} as decimal(18, 10)), {{ digits }}) as double)
+        else cast(round(cast({{ expression }} as decimal(38, 10)), {{ digits }}) as double)
+    end
+{%- endmacro %}
+
+{#-
+    True where a value fits a decimal(18, 10) (below 1e8; 1e7 leaves room for the rounding). DuckDB casts a
+    double to the 64-bit decimal(18, 10) about 150 times faster than to the 128-bit decimal(38, 10)
+    (10M values: 0.05 s against 7.3 s), with the same result: no difference over 44.6M values from -2,000
+    to 20,000 in steps of 0.001 and random values up to 1e8 (DECISIONLOG.md, "Rounding money through a
+    64-bit decimal on DuckDB"). Larger values, and null, take the 128-bit path.
+-#}
+{% macro exact_decimal_fits(expression) -%}
+    abs({{ expression }}) < 1e7
 {%- endmacro %}
 
 {#- A timestamp as ISO-8601 text without fraction or zone: `2026-06-03T10:11:12`. -#}
