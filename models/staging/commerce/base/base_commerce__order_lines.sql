@@ -1,4 +1,4 @@
-{{ config(**incremental_by_load_config()) }}
+{{ config(**incremental_by_load_config(['order_id', 'order_line_id'])) }}
 
 {#-
     Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
@@ -80,4 +80,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged', ['order_id', 'order_line_id']) }}
+{{- incremental_by_load_written('flagged') }}

@@ -1,4 +1,4 @@
-{{ config(**incremental_by_load_config()) }}
+{{ config(**incremental_by_load_config(['refund_id'])) }}
 
 {#-
     Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
@@ -70,4 +70,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged', ['refund_id']) }}
+{{- incremental_by_load_written('flagged') }}

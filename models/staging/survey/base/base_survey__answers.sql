@@ -1,4 +1,4 @@
-{{ config(**incremental_by_load_config()) }}
+{{ config(**incremental_by_load_config(['response_id', 'question_id'])) }}
 
 {#-
     Reads the parents' base models (every raw row, bad ones included) for the foreign-key and scale
@@ -90,4 +90,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged', ['response_id', 'question_id']) }}
+{{- incremental_by_load_written('flagged') }}

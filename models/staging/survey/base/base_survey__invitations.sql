@@ -1,4 +1,4 @@
-{{ config(**incremental_by_load_config()) }}
+{{ config(**incremental_by_load_config(['invitation_id'])) }}
 
 {#-
     Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
@@ -73,4 +73,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged', ['invitation_id']) }}
+{{- incremental_by_load_written('flagged') }}

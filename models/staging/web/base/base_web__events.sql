@@ -1,4 +1,4 @@
-{{ config(**incremental_by_load_config()) }}
+{{ config(**incremental_by_load_config(['event_id'])) }}
 
 {#-
     Incremental by load (macros/staging/incremental_by_load.sql): a run rewrites whole loads (load_date),
@@ -77,4 +77,4 @@ flagged as (
 
 select flagged.*
 from flagged
-{{- incremental_by_load_written('flagged', ['event_id']) }}
+{{- incremental_by_load_written('flagged') }}
