@@ -1,9 +1,8 @@
 {#-
     Incremental base models rewrite daily loads (`load_date`): the loads a run selects whole, and in an
     older load the rows of the ids those loads touch, so an incremental run gives the same table as a
-    full refresh. A base model states only its landing table,
-    the id column(s) its versions are ranked by (`flag_versions` keys) and its own renames and checks; the
-    recipe is four rules, one macro each:
+    full refresh. A base model states only its landing table, the id column(s) its versions are ranked by
+    (`flag_versions` keys) and its own renames and checks; the recipe is five rules, one macro each:
 
     1. `incremental_by_load_config(id_columns)`: how a load is replaced, per engine:
        * DuckDB: the strategy `by_load_ids` (macro `get_incremental_by_load_ids_sql`): the selected loads
@@ -262,20 +261,15 @@ recent_ids as (
 rewritten_loads as (
 
     -- the loads a run writes: the selected ones, and every older load holding a version of a recent id
-    select
-        load_date,
-        true as is_selected
+    select load_date
     from selected_loads
 
-    union all
+    union
 
-    select distinct
-        existing.load_date,
-        false as is_selected
+    select distinct existing.load_date
     from {{ this }} as existing
     inner join recent_ids
         on {{ _ids_match('existing', 'recent_ids', id_columns) }}
-    where existing.load_date not in (select selected_loads.load_date from selected_loads)
 
 ),
 {%- if incremental_by_load_keeps_rows() %}
