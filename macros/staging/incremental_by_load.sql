@@ -63,7 +63,7 @@
     {%- else %}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'sliced_delete_insert',
         'unique_key': 'load_date',
         'on_schema_change': 'fail',
     }) }}
@@ -105,7 +105,9 @@ where {{ target }}.load_date in (select distinct ranked.load_date from {{ source
 
 insert into {{ target }} ({{ columns }})
 select {{ columns }}
-from {{ source }}
+from {{ source }};
+
+{{ test_slice_written(arg_dict) }}
 {%- endmacro %}
 
 {% macro spark__incremental_by_load_config(id_columns=none) -%}

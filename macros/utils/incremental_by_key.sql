@@ -40,7 +40,7 @@
 {% macro default__incremental_by_key_config(key) -%}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'sliced_delete_insert',
         'unique_key': key,
         'on_schema_change': 'fail',
     }) }}
@@ -323,7 +323,7 @@ built_rows as (
 {% macro default__incremental_by_row_mart_config(key, marker) -%}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'sliced_delete_insert',
         'unique_key': key,
         'on_schema_change': 'fail',
         'post_hook': "{{ incremental_by_row_tombstones_cleared('" ~ marker ~ "') }}",

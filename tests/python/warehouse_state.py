@@ -94,8 +94,10 @@ def serving_checksums(warehouse: Path) -> dict[str, tuple[int, str]]:
 
 
 def build_checksums(warehouse: Path) -> dict[str, tuple[int, str]]:
-    """The build warehouse's tables (the incremental state included); snapshots carry their build time."""
-    return database_checksums(warehouse / "insight_engine.duckdb", skip_schemas=("snapshots",))
+    """The build warehouse's tables (the incremental state included); snapshots carry their build time, and
+    `test_slices` is run bookkeeping (what each run wrote, each invocation's outcome; see
+    macros/utils/test_slices.sql)."""
+    return database_checksums(warehouse / "insight_engine.duckdb", skip_schemas=("snapshots", "test_slices"))
 
 
 def current_version_checksums(warehouse: Path) -> tuple[str, dict[str, tuple[int, str]]]:
