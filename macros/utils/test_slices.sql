@@ -29,6 +29,11 @@
 
 {%- macro test_slices_schema() -%}test_slices{%- endmacro -%}
 
+{#- A bookkeeping table of the build warehouse: `test_slices.<name>`. -#}
+{%- macro test_slices_table(name) -%}
+    {{- adapter.quote(target.database) }}.{{ test_slices_schema() }}.{{ name -}}
+{%- endmacro -%}
+
 {#- The strategy of the incremental models keyed by row or by key on DuckDB: dbt's delete+insert, then the
     slice of the keys it inserted. -#}
 {% macro get_incremental_sliced_delete_insert_sql(arg_dict) -%}
@@ -61,7 +66,7 @@ comment on table {{ slice }} is '{{ invocation_id }}'
 
 {% macro duckdb__test_slices_run_started() -%}
 create schema if not exists {{ adapter.quote(target.database) }}.{{ test_slices_schema() }};
-create table if not exists {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.build_outcomes (
+create table if not exists {{ test_slices_table('build_outcomes') }} (
     invocation_id varchar,
     command varchar,
     started_at timestamp,
@@ -69,11 +74,11 @@ create table if not exists {{ adapter.quote(target.database) }}.{{ test_slices_s
     n_sliced_tests integer,
     clean boolean
 );
-create table if not exists {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.passed_tests (
+create table if not exists {{ test_slices_table('passed_tests') }} (
     invocation_id varchar,
     test_key varchar
 );
-insert into {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.build_outcomes
+insert into {{ test_slices_table('build_outcomes') }}
 values ('{{ invocation_id }}', '{{ flags.WHICH }}', now(), null, null, null)
 {%- endmacro %}
 
@@ -91,32 +96,30 @@ values ('{{ invocation_id }}', '{{ flags.WHICH }}', now(), null, null, null)
         or args.get('resource_types') or args.get('inline') -%}
     {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped'])
         | list -%}
-    {%- set sliced = [] -%}
+    {%- set tested = flags.WHICH in ['build', 'test'] and not failed -%}
+    {%- set sliced, passed = [], [] -%}
     {%- for result in results if result.node.resource_type == 'test' -%}
         {%- if test_slices_schema() in (result.node.compiled_code or '') -%}
             {%- do sliced.append(result.node.unique_id) -%}
         {%- endif -%}
+        {%- if result.status == 'pass' -%}
+            {%- do passed.append(test_slices_test_key(result.node.unique_id, result.node.config.where)) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- set tested = flags.WHICH in ['build', 'test'] and not failed -%}
-    {%- set passed = [] -%}
-    {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
-        {%- do passed.append(test_slices_test_key(result.node.unique_id, result.node.config.where)) -%}
-    {%- endfor -%}
-    {%- set schema = adapter.quote(target.database) ~ '.' ~ test_slices_schema() -%}
 {%- if passed %}
-insert into {{ schema }}.passed_tests
+insert into {{ test_slices_table('passed_tests') }}
 values
-    {%- for unique_id in passed %}
-    ('{{ invocation_id }}', '{{ unique_id }}'){{ ',' if not loop.last }}
+    {%- for test_key in passed %}
+    ('{{ invocation_id }}', '{{ test_key }}'){{ ',' if not loop.last }}
     {%- endfor %};
 {%- endif %}
 -- the passed tests of the last 5 invocations are kept (a test is sliced only after it passed whole or sliced)
-delete from {{ schema }}.passed_tests
+delete from {{ test_slices_table('passed_tests') }}
 where invocation_id not in (
-    select recent.invocation_id from {{ schema }}.build_outcomes as recent
+    select recent.invocation_id from {{ test_slices_table('build_outcomes') }} as recent
     order by recent.started_at desc limit 5
 );
-update {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.build_outcomes
+update {{ test_slices_table('build_outcomes') }}
 set
     finished_at = now(),
     n_sliced_tests = {{ sliced | length }},
@@ -125,14 +128,23 @@ set
 where invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
 
-{#- True when the invocation before this one left every table tested and clean. -#}
-{% macro test_slices_previous_clean_sql() -%}
-    coalesce((
-        select previous.clean
-        from {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.build_outcomes as previous
+{#- The invocation before this one (its id), as a scalar subquery. -#}
+{% macro test_slices_previous_invocation_sql() -%}
+    (
+        select previous.invocation_id
+        from {{ test_slices_table('build_outcomes') }} as previous
         where previous.invocation_id <> '{{ invocation_id }}'
         order by previous.started_at desc
         limit 1
+    )
+{%- endmacro %}
+
+{#- True when the invocation before this one left every table tested and clean. -#}
+{% macro test_slices_previous_clean_sql() -%}
+    coalesce((
+        select outcome.clean
+        from {{ test_slices_table('build_outcomes') }} as outcome
+        where outcome.invocation_id = {{ test_slices_previous_invocation_sql() }}
     ), false)
 {%- endmacro %}
 
@@ -145,15 +157,9 @@ where invocation_id = '{{ invocation_id }}'
 {% macro test_slices_previously_passed_sql(test_key) -%}
     exists (
         select 1
-        from {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.passed_tests as passed
+        from {{ test_slices_table('passed_tests') }} as passed
         where passed.test_key = '{{ test_key }}'
-            and passed.invocation_id = (
-                select previous.invocation_id
-                from {{ adapter.quote(target.database) }}.{{ test_slices_schema() }}.build_outcomes as previous
-                where previous.invocation_id <> '{{ invocation_id }}'
-                order by previous.started_at desc
-                limit 1
-            )
+            and passed.invocation_id = {{ test_slices_previous_invocation_sql() }}
     )
 {%- endmacro %}
 
