@@ -13,6 +13,15 @@ its suite or contract changed, a load it gated changed or disappeared, or a uniq
 not key on ``load_date`` (duplicates across loads would need every load). Foreign keys and row counts per
 load stay SQL over the whole zone (a parent delivered late must clear an old orphan; they are cheap).
 
+Two more things spare a daily run from opening every landing file again (80,000 at scale l):
+- the rows per load of the loads gated (the row-count checks compare loads; the gated folders are
+  unchanged, so their counts are);
+- the schema the gate read from each landing file, by the file's SHA-256: the Parquet footer's Arrow
+  schema, or a CSV file's columns as DuckDB describes them. The schema check still covers every file on
+  every run. A file is read again when its content hash is new (the ledger's rule: a file whose size or
+  mtime moved is hashed again) and on ``--full-refresh``; a CSV schema also names the DuckDB release and
+  reader options it was described with.
+
 The state is written only when the whole gate passed, in one rename: a failed or killed gate finds the same
 loads new again.
 """
@@ -58,6 +67,9 @@ class TableTotals:
     columns: dict[str, Counts] = field(default_factory=dict)  # column -> rows, present, uncastable
     newest: str | None = None  # the newest gated load date
     newest_columns: dict[str, Counts] = field(default_factory=dict)  # column -> rows, present (newest load)
+    # rows per load date of the loads gated (a load without rows has none); None in a state written before
+    # it was kept: the gate then counts every load again
+    load_rows: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +79,7 @@ class TableTotals:
             "columns": self.columns,
             "newest": self.newest,
             "newest_columns": self.newest_columns,
+            "load_rows": self.load_rows,
         }
 
     @classmethod
@@ -78,6 +91,7 @@ class TableTotals:
             columns=data.get("columns", {}),
             newest=data.get("newest"),
             newest_columns=data.get("newest_columns", {}),
+            load_rows=_load_rows(data.get("load_rows")),
         )
 
 
@@ -105,9 +119,13 @@ def _strip_mtime(fingerprint: Fingerprint) -> list[tuple[Any, ...]]:
 class State:
     """The gated-loads file of one build warehouse."""
 
-    def __init__(self, path: Path, tables: dict[str, TableTotals]) -> None:
+    def __init__(
+        self, path: Path, tables: dict[str, TableTotals], schemas: dict[str, str] | None = None
+    ) -> None:
         self.path = Path(path)
         self.tables = tables
+        # landing file SHA-256 -> the schema the gate read from it (validate._RawSource serialises it)
+        self.schemas: dict[str, str] = schemas or {}
 
     @classmethod
     def read(cls, path: Path) -> State:
@@ -121,7 +139,17 @@ class State:
             tables = {t: TableTotals.from_json(v) for t, v in data.get("tables", {}).items()}
         except (KeyError, TypeError, ValueError):
             return cls(path, {})
-        return cls(path, tables)
+        return cls(path, tables, _schemas_from_json(data.get("schemas")))
+
+    def fingerprints(self, raw_root: Path) -> dict[str, list]:
+        """The landing zone's load folders as the ledger fingerprints them, hashing only the files this state
+        does not know (:func:`ledger.fingerprints_of`)."""
+        known = {
+            f"{t.replace('.', '/')}/load_date={d}": fp
+            for t, totals in self.tables.items()
+            for d, fp in totals.loads.items()
+        }
+        return ledger.fingerprints_of(Path(raw_root), known)
 
     def scopes(
         self,
@@ -136,14 +164,7 @@ class State:
         ones it gated. ``exact[table]`` is False when a suite's results cannot be summed per load;
         ``landing``: the zone's fingerprints if the caller has them (:func:`ledger.compare`), else they are
         taken here (hashing only files the state does not know)."""
-        if landing is None:
-            known = {
-                f"{t.replace('.', '/')}/load_date={d}": fp
-                for t, totals in self.tables.items()
-                for d, fp in totals.loads.items()
-            }
-            landing = ledger.fingerprints_of(Path(raw_root), known)
-        now = landing
+        now = landing if landing is not None else self.fingerprints(raw_root)
         by_table: dict[str, dict[str, Fingerprint]] = {}
         for key, fp in now.items():
             system, name, folder = key.split("/", 2)
@@ -187,13 +208,46 @@ class State:
                 )
         return scopes
 
-    def write(self, tables: dict[str, TableTotals]) -> None:
-        """Replace the state in one rename (a kill leaves the old one or the new one)."""
+    def write(self, tables: dict[str, TableTotals], schemas: dict[str, str] | None = None) -> None:
+        """Replace the state in one rename (a kill leaves the old one or the new one); ``schemas``: the
+        landing files' schemas by SHA-256 (None keeps those read)."""
         self.tables = tables
+        if schemas is not None:
+            self.schemas = schemas
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        payload = {"version": VERSION, "tables": {t: v.to_json() for t, v in sorted(tables.items())}}
+        payload = {
+            "version": VERSION,
+            "tables": {t: v.to_json() for t, v in sorted(tables.items())},
+            "schemas": _schemas_to_json(self.schemas),
+        }
         tmp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
         with tmp.open("rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+
+
+def _load_rows(data: Any) -> dict[str, int] | None:
+    if not isinstance(data, dict):
+        return None
+    return {str(d): int(n) for d, n in data.items()}
+
+
+def _schemas_to_json(schemas: dict[str, str]) -> dict[str, Any]:
+    """Each distinct schema once (a zone's files share a few), and per file hash its index."""
+    values = sorted(set(schemas.values()))
+    index = {v: i for i, v in enumerate(values)}
+    return {"values": values, "files": {sha: index[v] for sha, v in sorted(schemas.items())}}
+
+
+def _schemas_from_json(data: Any) -> dict[str, str]:
+    """The inverse of :func:`_schemas_to_json`; anything malformed reads as no memory (footers read again)."""
+    if not isinstance(data, dict):
+        return {}
+    values, files = data.get("values"), data.get("files")
+    if not isinstance(values, list) or not isinstance(files, dict):
+        return {}
+    try:
+        return {str(sha): str(values[int(i)]) for sha, i in files.items()}
+    except (IndexError, TypeError, ValueError):
+        return {}

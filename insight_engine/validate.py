@@ -64,7 +64,10 @@ context in ``<out_dir>/gx_<stage>/``.
 
 from __future__ import annotations
 
+import base64
+import functools
 import gzip
+import hashlib
 import json
 import logging
 import math
@@ -606,6 +609,40 @@ class _SchemaUnit:
     format: str | None = None  # raw: parquet | csv
 
 
+def _csv_reader_token() -> str:
+    """What a CSV file's described columns depend on besides its bytes: DuckDB's release and the reader's
+    options (a remembered schema of another reader is read again)."""
+    text = f"duckdb {duckdb.__version__} {contract.csv_reader_sql('f.csv')}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _parquet_schema_memo(schema: pa.Schema) -> str:
+    """A Parquet file's Arrow schema (no metadata) as text: the state keeps it, not the DuckDB types derived
+    from it, so a change of :func:`_duckdb_type` applies to remembered files too."""
+    return "parquet:" + base64.b64encode(schema.remove_metadata().serialize().to_pybytes()).decode("ascii")
+
+
+def _csv_schema_memo(columns: dict[str, str]) -> str:
+    return f"csv:{_csv_reader_token()}:" + json.dumps(columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_from_memo(memo: str, fmt: str) -> dict[str, str] | None:
+    """The columns (name -> DuckDB type) a remembered schema stands for; None when it is of another format
+    or CSV reader, or unreadable (the file is read again)."""
+    kind, _, body = memo.partition(":")
+    if kind != fmt:
+        return None
+    try:
+        if kind == "parquet":
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(body)))
+            return {f.name: _duckdb_type(f.type) for f in schema}
+        token, _, columns = body.partition(":")
+        return dict(json.loads(columns)) if token == _csv_reader_token() else None
+    except (ValueError, TypeError, pa.ArrowException):
+        return None
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -698,6 +735,33 @@ class _RawSource:
         self._reads: dict[tuple[str, frozenset[date] | None], list[_FormatRead]] = {}
         self._views: dict[tuple[str, frozenset[date] | None], str] = {}
         self._materialized: dict[tuple[str, frozenset[date] | None], str] = {}  # -> the view it replaces
+        self._sha_of: dict[str, str] = {}  # landing file (relative path) -> SHA-256, when fingerprinted
+        self._known_schemas: dict[str, str] = {}  # SHA-256 -> schema read before (gated.State.schemas)
+        self._read_schemas: dict[str, str] = {}  # SHA-256 -> schema of the fingerprinted files, this run
+
+    def remember_schemas(self, known: dict[str, str], landing: dict[str, list]) -> None:
+        """Take the schemas read before (file SHA-256 -> :func:`_schema_memo` value) and the zone's
+        fingerprints (``system/table/load_date=D`` -> name, size, mtime_ns, sha256 per file): a landing file
+        whose hash is known is not opened to read its schema again."""
+        self._known_schemas = dict(known)
+        self._sha_of = {f"{folder}/{f[0]}": str(f[3]) for folder, files in landing.items() for f in files}
+
+    def schemas_read(self) -> dict[str, str]:
+        """The schema of every fingerprinted file this run checked, by SHA-256 (what the state keeps)."""
+        return dict(self._read_schemas)
+
+    def _remembered(self, rel: str, fmt: str) -> dict[str, str] | None:
+        sha = self._sha_of.get(rel)
+        memo = self._known_schemas.get(sha) if sha is not None else None
+        columns = _schema_from_memo(memo, fmt) if memo is not None else None
+        if columns is not None:
+            self._read_schemas[sha] = memo  # type: ignore[index]
+        return columns
+
+    def _remember(self, rel: str, memo: str) -> None:
+        sha = self._sha_of.get(rel)
+        if sha is not None:
+            self._read_schemas[sha] = memo
 
     def folder(self, table: str) -> Path:
         system, name = table.split(".")
@@ -738,13 +802,19 @@ class _RawSource:
                     )
                 )
                 continue
+            remembered = self._remembered(rel, fmt)
+            if remembered is not None:  # the same bytes were read before: the same schema
+                units.append(_SchemaUnit(rel, remembered, None, fmt))
+                continue
             if fmt == "parquet":
                 try:
                     schema = pq.read_schema(path)
                 except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for broken files
                     units.append(_SchemaUnit(rel, None, f"{rel}: unreadable Parquet file ({exc})", fmt))
                     continue
-                units.append(_SchemaUnit(rel, {f.name: _duckdb_type(f.type) for f in schema}, None, fmt))
+                memo = _parquet_schema_memo(schema)
+                self._remember(rel, memo)
+                units.append(_SchemaUnit(rel, _schema_from_memo(memo, fmt), None, fmt))
             else:
                 damaged = _gzip_damage(path) if path.name.endswith(".gz") else None
                 if damaged:
@@ -758,7 +828,9 @@ class _RawSource:
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     units.append(_SchemaUnit(rel, None, f"{rel}: unreadable CSV file ({first})", fmt))
                     continue
-                units.append(_SchemaUnit(rel, {r[0]: r[1] for r in rows if r[0] != LOAD_DATE}, None, fmt))
+                columns = {r[0]: r[1] for r in rows if r[0] != LOAD_DATE}
+                self._remember(rel, _csv_schema_memo(columns))
+                units.append(_SchemaUnit(rel, columns, None, fmt))
         self._units[table] = units
         return units
 
@@ -1675,7 +1747,7 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
             if run.row_engine == "sql":  # one read of the files for every check below
                 materialized = source.materialize(table, loads)
             columns = source.view_columns(table)
-            counts = _load_counts(source, table, columns) or {}
+            counts = _raw_load_counts(source, table, columns, cached, loads)
             rows = sum(counts.values())
             rows_read = rows if loads is None else sum(n for d, n in counts.items() if d in loads)
             stats = _column_stats(source, suite, counts, loads)
@@ -1689,7 +1761,7 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
             results += _reference_results(suite, run, columns)
             results += _row_count_results(suite, run, rows, counts)
             if scope is not None:
-                run.totals[table] = _table_totals(scope, suite, stats, gx_totals)
+                run.totals[table] = _table_totals(scope, suite, stats, gx_totals, counts)
         except (duckdb.Error, ContractReadError) as exc:
             named = source.diagnose(table) if isinstance(exc, duckdb.Error) else []
             detail = "; ".join(named) if named else f"{type(exc).__name__}: {exc}"
@@ -1787,7 +1859,11 @@ def _merged_stats(new: _ColumnStats, cached: gated.TableTotals) -> _ColumnStats:
 
 
 def _table_totals(
-    scope: gated.Scope, suite: Suite, stats: _ColumnStats, gx_totals: dict[str, dict[str, int]]
+    scope: gated.Scope,
+    suite: Suite,
+    stats: _ColumnStats,
+    gx_totals: dict[str, dict[str, int]],
+    counts: dict[date, int],
 ) -> gated.TableTotals:
     """What the gated-loads state keeps of a table whose every load has now passed."""
     columns = {ROWS_KEY: {"n": stats.rows["all"]}}
@@ -1802,6 +1878,7 @@ def _table_totals(
         columns=columns,
         newest=stats.newest.isoformat() if stats.newest else None,
         newest_columns=newest_columns,
+        load_rows={d.isoformat(): n for d, n in sorted(counts.items())},
     )
 
 
@@ -2022,6 +2099,28 @@ def _load_counts(source: _Source, table: str, columns: set[str]) -> dict[date, i
                 else date.fromisoformat(str(d))
             )
             counts[key] = counts.get(key, 0) + int(n)
+    return counts
+
+
+def _raw_load_counts(
+    source: _RawSource,
+    table: str,
+    columns: set[str],
+    cached: gated.TableTotals | None,
+    loads: frozenset[date] | None,
+) -> dict[date, int]:
+    """Rows per load of a landing table: the gated loads' counts from the state (their folders are unchanged,
+    :meth:`gated.State.scopes` checked), the new loads counted; every load counted when the state cannot
+    stand for them. Counting the whole zone opens every file again (80,000 at scale l)."""
+    if cached is None or loads is None or cached.load_rows is None:
+        return _load_counts(source, table, columns) or {}
+    counts = {date.fromisoformat(d): n for d, n in cached.load_rows.items()}
+    if loads:
+        for d, n in source.con.execute(
+            f"select {LOAD_DATE}, count(*) from {source.relation(table, loads)} group by 1"
+        ).fetchall():
+            if d is not None:
+                counts[d] = counts.get(d, 0) + int(n)
     return counts
 
 
@@ -2590,6 +2689,11 @@ def validate(
     con, source, problem = _open_source(stage, Path(raw_root), Path(warehouse))
     state = gated.State.read(gated_loads) if gated_loads is not None and stage == "raw" else None
     try:
+        if state is not None and not problem and isinstance(source, _RawSource):
+            # the zone's fingerprints first: a file whose hash the state knows keeps its schema unread
+            # (--full-refresh reads every file's schema again)
+            landing = landing if landing is not None else state.fingerprints(Path(raw_root))
+            source.remember_schemas({} if regate_all else state.schemas, landing)
         units = {s.table: _units_or_problem(source, s.table, problem) for s in suites}
         if isinstance(source, _RawSource) and suites and not any(units.values()):
             # a table without files is news, a landing zone without any is a failed delivery
@@ -2660,7 +2764,8 @@ def validate(
     )
     result.results_path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if state is not None and result.success and run.scopes:
-        state.write(run.totals)  # only a gate that passed: its loads count as validated
+        # only a gate that passed: its loads count as validated, its files' schemas as read
+        state.write(run.totals, source.schemas_read() if isinstance(source, _RawSource) else None)
     level = logging.INFO if result.success else logging.ERROR
     log.log(
         level,

@@ -19,6 +19,7 @@ import pytest
 
 from insight_engine import gated
 from insight_engine.generate import generate
+from insight_engine.publish import sha256_file
 from insight_engine.validate import DEFAULT_SUITES_DIR, GateResult, TableResult, validate
 
 SEED = 23
@@ -184,3 +185,148 @@ def test_full_refresh_reads_every_load(day_two: tuple[Path, Path, set[str]], tmp
     again = _gate(raw, tmp_path / "g2", state, regate_all=True)
     assert all(t.rows_read == t.rows for t in again.tables)
     assert all("full refresh" in t.scope for t in again.tables if t.rows)
+
+
+@pytest.fixture
+def footers_read(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every Parquet footer the gate opens to read a file's schema, in order."""
+    opened: list[Path] = []
+    read_schema = pq.read_schema
+
+    def counting(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(Path(path))
+        return read_schema(path, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_schema", counting)
+    return opened
+
+
+def _landing_files(raw: Path, folders: set[str] | None = None) -> set[Path]:
+    return {p for p in raw.glob("*/*/load_date=*/*.parquet") if folders is None or p.parent.name in folders}
+
+
+def test_a_daily_gate_reads_the_schema_only_of_files_it_has_not_read(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path, footers_read: list[Path]
+) -> None:
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    history = _landing_files(raw)
+    assert set(footers_read) == history, "the first gate reads every file's schema"
+    assert len(gated.State.read(state).schemas) == len({sha256_file(p) for p in history})
+    _move_loads(held, raw, newest)
+
+    footers_read.clear()
+    daily = _gate(raw, tmp_path / "g2", state)
+    assert set(footers_read) == _landing_files(raw, newest), "only the new loads' files are opened"
+    # the schema check still covers every file: the same verdicts as a gate that reads every footer
+    footers_read.clear()
+    full = _gate(raw, tmp_path / "g3", None)
+    assert set(footers_read) == _landing_files(raw)
+    _assert_same_verdicts(daily, full)
+
+    footers_read.clear()
+    assert _gate(raw, tmp_path / "g4", state, regate_all=True).success
+    assert set(footers_read) == _landing_files(raw), "--full-refresh reads every schema again"
+
+
+def test_an_old_file_delivered_again_with_another_schema_is_read_and_fails_the_gate(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path, footers_read: list[Path]
+) -> None:
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    _move_loads(held, raw, newest)
+    # an old orders file is re-delivered without a required column: its remembered schema must not stand
+    old = sorted(raw.glob("commerce/orders/load_date=*/*.parquet"))[2]
+    pq.write_table(pq.read_table(old).drop_columns(["order_id"]), old)
+
+    footers_read.clear()
+    daily = _gate(raw, tmp_path / "g2", state)
+    assert old in footers_read
+    assert not daily.success
+    orders = daily.table("commerce.orders")
+    assert not orders.success
+    assert any("order_id" in f for f in daily.failures), daily.failures
+    full = _gate(raw, tmp_path / "g3", None)
+    _assert_same_verdicts(daily, full)
+
+
+def test_remembered_csv_schemas_stand_only_for_the_same_bytes_and_reader(tmp_path: Path) -> None:
+    import duckdb
+
+    from insight_engine import ledger
+    from insight_engine import validate as v
+
+    raw = tmp_path / "raw"
+    generate(raw, scale="xs", seed=SEED, days=30, dialect="csv")
+    landing = ledger.fingerprints_of(raw, {})
+    table = "commerce.orders"
+
+    first = v._RawSource(duckdb.connect(), raw)
+    first.remember_schemas({}, landing)
+    units = first.schema_units(table)
+    memo = first.schemas_read()
+    assert len(memo) == len(units) > 0 and all(m.startswith("csv:") for m in memo.values())
+
+    class Counting:
+        """The connection, counting the DESCRIBEs that read a CSV file's header."""
+
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con, self.describes = con, 0
+
+        def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+            self.describes += sql.lstrip().lower().startswith("describe")
+            return self.con.execute(sql, *args)
+
+    second = v._RawSource(duckdb.connect(), raw)
+    counting = Counting(second.con)
+    second.con = counting  # type: ignore[assignment]
+    second.remember_schemas(memo, landing)
+    assert second.schema_units(table) == units
+    assert counting.describes == 0
+
+    # a schema described with another reader (DuckDB release or options) is described again
+    other = {
+        sha: m.replace(f"csv:{v._csv_reader_token()}:", "csv:0000000000000000:") for sha, m in memo.items()
+    }
+    third = v._RawSource(duckdb.connect(), raw)
+    counting = Counting(third.con)
+    third.con = counting  # type: ignore[assignment]
+    third.remember_schemas(other, landing)
+    assert third.schema_units(table) == units
+    assert counting.describes == len(units)
+
+
+def test_a_state_with_a_malformed_schema_memory_reads_as_no_memory(tmp_path: Path) -> None:
+    path = tmp_path / gated.STATE_NAME
+    gated.State(path, {}, {"a" * 64: "parquet:xyz", "b" * 64: "parquet:xyz"}).write({})
+    data = json.loads(path.read_text())
+    assert data["schemas"]["values"] == ["parquet:xyz"], "a schema shared by files is kept once"
+    assert gated.State.read(path).schemas == {"a" * 64: "parquet:xyz", "b" * 64: "parquet:xyz"}
+    data["schemas"] = {"values": [], "files": {"a" * 64: 3}}
+    path.write_text(json.dumps(data))
+    assert gated.State.read(path).schemas == {}
+
+
+def test_a_state_without_rows_per_load_counts_every_load_again(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    """A state written before the rows per load were kept (or with them lost) must not count 0 for the
+    loads it gated: the gate counts the whole zone, with the verdicts of a full gate."""
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    assert _gate(raw, tmp_path / "g1", state).success
+    kept = gated.State.read(state)
+    orders = kept.tables["commerce.orders"]
+    assert orders.load_rows is not None
+    assert sum(orders.load_rows.values()) == orders.columns["__rows__"]["n"] > 0
+    data = json.loads(state.read_text())
+    for totals in data["tables"].values():
+        del totals["load_rows"]
+    state.write_text(json.dumps(data))
+    _move_loads(held, raw, newest)
+
+    daily = _gate(raw, tmp_path / "g2", state)
+    _assert_same_verdicts(daily, _gate(raw, tmp_path / "g3", None))
+    assert daily.table("web.events").rows_read < daily.table("web.events").rows
