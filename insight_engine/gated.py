@@ -10,10 +10,15 @@ counts to the totals and judges the sums, so its verdicts, counts and percentage
 would give (``tests/python/test_gated_loads.py`` checks this); only the sample values come from the new
 loads alone. A table is regated whole when the state cannot stand for it: no state yet, ``--full-refresh``,
 its suite or contract changed, a load it gated changed or disappeared, or a uniqueness expectation that does
-not key on ``load_date`` (duplicates across loads would need every load). Foreign keys and row counts per
-load stay SQL over the whole zone (a parent delivered late must clear an old orphan; they are cheap).
+not key on ``load_date`` (duplicates across loads would need every load).
 
-Two more things spare a daily run from opening every landing file again (80,000 at scale l):
+Foreign keys keep, per expectation, the child's non-null values counted and its orphans (value, count) over
+the loads gated. A daily run checks the new loads' child values and the kept orphans against every parent
+key (read whole, so a parent delivered late clears an old orphan). That stands for the child's old rows only
+while the child's and every parent's gated loads are unchanged (a parent's keys then only grow); otherwise,
+or with more than ``validate.REFERENCE_ORPHANS_KEPT`` distinct orphans, the child is read whole.
+
+Two more things spare a daily run from opening every landing file again (80,228 at scale l):
 - the rows per load of the loads gated (the row-count checks compare loads; the gated folders are
   unchanged, so their counts are);
 - the schema the gate read from each landing file, by the file's SHA-256: the Parquet footer's Arrow
@@ -70,6 +75,9 @@ class TableTotals:
     # rows per load date of the loads gated (a load without rows has none); None in a state written before
     # it was kept: the gate then counts every load again
     load_rows: dict[str, int] | None = None
+    # per foreign-key expectation: its non-null child values ("total") and its orphans ([value, count], or
+    # None when too many to keep) over the loads gated; None in a state written before they were kept
+    references: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +88,7 @@ class TableTotals:
             "newest": self.newest,
             "newest_columns": self.newest_columns,
             "load_rows": self.load_rows,
+            "references": self.references,
         }
 
     @classmethod
@@ -92,6 +101,7 @@ class TableTotals:
             newest=data.get("newest"),
             newest_columns=data.get("newest_columns", {}),
             load_rows=_load_rows(data.get("load_rows")),
+            references=data["references"] if isinstance(data.get("references"), dict) else None,
         )
 
 

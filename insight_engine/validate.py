@@ -1440,18 +1440,61 @@ def _select_sql(
 CHILD_TABLE = "__ie_child"
 
 
-def _reference_results(suite: Suite, run: _Run, columns: set[str]) -> list[ExpectationResult]:
-    """All foreign-key checks of a suite, from one projection of the child's key columns."""
+# a child table's orphans are kept in the gated-loads state up to this many distinct values; past it the
+# next daily gate reads the child's every load again (a state file of millions of orphan ids helps no one)
+REFERENCE_ORPHANS_KEPT = 50_000
+
+
+@dataclass
+class _References:
+    """What the foreign-key checks of a child table keep in the gated-loads state: per expectation, its
+    non-null child values and its orphans (value, count) over every load gated."""
+
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _references_incremental(suite: Suite, run: _Run, exps: list[Any], scope: gated.Scope | None) -> bool:
+    """Whether the child's new loads and its kept orphans stand for its every load. They do when its gated
+    loads are unchanged and so are every parent's (a parent's keys only grow, so an old value with a parent
+    keeps it); the parent keys are still read whole, so a late parent clears an old orphan."""
+    if scope is None or scope.cached is None or scope.cached.references is None:
+        return False
+    for exp in exps:
+        kept = scope.cached.references.get(_gx_key(exp))
+        if kept is None or kept.get("orphans") is None:  # never kept, or too many orphans to keep
+            return False
+        parent_scope = run.scopes.get(_kwargs(exp)["parent_table"])
+        if parent_scope is None or parent_scope.cached is None:
+            return False
+    return True
+
+
+def _reference_results(
+    suite: Suite,
+    run: _Run,
+    columns: set[str],
+    scope: gated.Scope | None = None,
+    kept: _References | None = None,
+) -> list[ExpectationResult]:
+    """All foreign-key checks of a suite, from one projection of the child's key columns: of its new loads
+    and the orphans kept for the others when the state stands for them (:func:`_references_incremental`),
+    else of every load. ``kept`` receives what the state keeps for the next gate."""
     exps = [e for e in suite.gx_suite.expectations if e.expectation_type == REFERENCE]
     fk_columns = sorted({e.configuration.kwargs["column"] for e in exps} & columns)
     if not exps:
         return []
     con = run.source.con
     projection = ", ".join(_quote(c) for c in fk_columns) or "1 as none"
-    relation = run.source.relation(suite.table)
+    incremental = _references_incremental(suite, run, exps, scope)
+    relation = (
+        run.source.relation(suite.table, scope.new_loads)  # type: ignore[union-attr]
+        if incremental
+        else run.source.relation(suite.table)
+    )
     con.execute(f"create or replace temp table {CHILD_TABLE} as select {projection} from {relation}")
     try:
-        return [_reference_result(suite, e, run, columns) for e in exps]
+        cached = scope.cached.references if incremental else None  # type: ignore[union-attr]
+        return [_reference_result(suite, e, run, columns, cached, kept) for e in exps]
     finally:
         con.execute(f"drop table if exists {CHILD_TABLE}")
 
@@ -1468,7 +1511,14 @@ def _parent_keys(run: _Run, parent: str, column: str) -> str:
     return run.key_sets[(parent, column)]
 
 
-def _reference_result(suite: Suite, exp: Any, run: _Run, columns: set[str]) -> ExpectationResult:
+def _reference_result(
+    suite: Suite,
+    exp: Any,
+    run: _Run,
+    columns: set[str],
+    cached: dict[str, dict[str, Any]] | None = None,
+    kept: _References | None = None,
+) -> ExpectationResult:
     kw = _kwargs(exp)
     col, parent, parent_col = kw["column"], kw["parent_table"], kw["parent_column"]
     mostly = kw.get("mostly")
@@ -1504,16 +1554,55 @@ def _reference_result(suite: Suite, exp: Any, run: _Run, columns: set[str]) -> E
     if problem:
         msg = f"{suite.table}: {label} could not be evaluated: {problem}"
         return ExpectationResult(success=False, message=msg, **common)
-    base = (
-        f"from (select {_quote(col)} as v from {CHILD_TABLE} where {_quote(col)} is not null) as child "
-        f"left join {keys} as parent on child.v = parent.k"
-    )
-    total, orphans = run.source.con.execute(
-        f"select count(*), count(*) filter (where parent.k is null) {base}"
-    ).fetchall()[0]
-    top = run.source.con.execute(
-        f"select child.v, count(*) as n {base} where parent.k is null group by 1 order by 2 desc, 1 limit 20"
-    ).fetchall()
+    con = run.source.con
+    value = _quote(col)
+    child = f"select {value} as v, 1 as n, true as is_new from {CHILD_TABLE} where {value} is not null"
+    key = _gx_key(exp)
+    before = cached.get(key) if cached is not None else None
+    registered = None
+    if before is not None and before["orphans"]:
+        # the orphans of the loads gated before, in the child column's type: a late parent clears them
+        (child_type,) = con.execute(
+            "select data_type from duckdb_columns() "
+            f"where table_name = {_literal(CHILD_TABLE)} and column_name = {_literal(col)}"
+        ).fetchall()[0]
+        registered = "__ie_kept_orphans"
+        con.register(
+            registered,
+            pa.table(
+                {
+                    "v": pa.array([v for v, _ in before["orphans"]]),
+                    "n": pa.array([int(n) for _, n in before["orphans"]], pa.int64()),
+                }
+            ),
+        )
+        child += f" union all select cast(v as {child_type}) as v, n, false as is_new from {registered}"
+    try:
+        base = f"from ({child}) as child left join {keys} as parent on child.v = parent.k"
+        new_values, orphans = con.execute(
+            "select count(*) filter (where is_new), coalesce(sum(n) filter (where parent.k is null), 0) "
+            + base
+        ).fetchall()[0]
+        by_value = con.execute(
+            f"select child.v, sum(n) as n {base} where parent.k is null group by 1 order by 2 desc, 1 "
+            f"limit {REFERENCE_ORPHANS_KEPT + 1}"
+        ).fetchall()
+    finally:
+        if registered is not None:
+            con.unregister(registered)
+    # the kept orphans stand for rows counted before: the total is theirs plus the new loads' values
+    total = int(new_values) + (int(before["total"]) if before is not None else 0)
+    orphans = int(orphans)
+    top = [(v, int(n)) for v, n in by_value[:20]]
+    if kept is not None:
+        kept.kept[key] = {
+            "total": total,
+            "orphans": (
+                [[_jsonable(v), int(n)] for v, n in by_value]
+                if len(by_value) <= REFERENCE_ORPHANS_KEPT
+                else None
+            ),
+        }
     pct = 100.0 * orphans / total if total else 0.0
     tolerated = suite.tolerated_rows if mostly is not None else 0
     ok = orphans == 0 or orphans <= tolerated or (mostly is not None and (total - orphans) / total >= mostly)
@@ -1758,10 +1847,11 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
             fill_rates, warnings = _fill_rates(suite, units, stats)
             n_chunks, gx_results, gx_totals = _gx_results(suite, run, rows_read, loads, cached)
             results += gx_results
-            results += _reference_results(suite, run, columns)
+            references = _References()
+            results += _reference_results(suite, run, columns, scope, references)
             results += _row_count_results(suite, run, rows, counts)
             if scope is not None:
-                run.totals[table] = _table_totals(scope, suite, stats, gx_totals, counts)
+                run.totals[table] = _table_totals(scope, suite, stats, gx_totals, counts, references)
         except (duckdb.Error, ContractReadError) as exc:
             named = source.diagnose(table) if isinstance(exc, duckdb.Error) else []
             detail = "; ".join(named) if named else f"{type(exc).__name__}: {exc}"
@@ -1864,6 +1954,7 @@ def _table_totals(
     stats: _ColumnStats,
     gx_totals: dict[str, dict[str, int]],
     counts: dict[date, int],
+    references: _References,
 ) -> gated.TableTotals:
     """What the gated-loads state keeps of a table whose every load has now passed."""
     columns = {ROWS_KEY: {"n": stats.rows["all"]}}
@@ -1879,6 +1970,7 @@ def _table_totals(
         newest=stats.newest.isoformat() if stats.newest else None,
         newest_columns=newest_columns,
         load_rows={d.isoformat(): n for d, n in sorted(counts.items())},
+        references=references.kept,
     )
 
 

@@ -330,3 +330,64 @@ def test_a_state_without_rows_per_load_counts_every_load_again(
     daily = _gate(raw, tmp_path / "g2", state)
     _assert_same_verdicts(daily, _gate(raw, tmp_path / "g3", None))
     assert daily.table("web.events").rows_read < daily.table("web.events").rows
+
+
+def _reference_details(result: GateResult) -> list[tuple]:
+    return [
+        (t.table, r.column, r.element_count, r.unexpected_count, json.dumps(r.details, sort_keys=True))
+        for t in result.tables
+        for r in t.expectations
+        if r.expectation == "expect_column_values_to_reference_table"
+    ]
+
+
+def test_foreign_keys_read_the_new_loads_and_the_kept_orphans_and_a_late_parent_clears_one(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    from insight_engine import validate as v
+
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    first = _gate(raw, tmp_path / "g1", state)
+    assert first.success
+    lines = gated.State.read(state).tables["commerce.order_lines"]
+    assert lines.references is not None
+    (kept,) = [r for k, r in lines.references.items() if '"order_id"' in k]
+    assert kept["orphans"], "the planted orphan lines are kept"
+    orphan = kept["orphans"][0][0]
+
+    # a parent delivered late: the newest orders load brings an order with the orphan lines' id
+    _move_loads(held, raw, newest)
+    path = sorted(raw.glob(f"commerce/orders/{max(newest)}/*.parquet"))[0]
+    orders = pq.read_table(path)
+    late = orders.slice(0, 1)
+    late = late.set_column(late.schema.get_field_index("order_id"), "order_id", pa.array([orphan]))
+    pq.write_table(pa.concat_tables([orders, late]), path)
+
+    decided: list[tuple[str, bool]] = []
+    incremental = v._references_incremental
+
+    def spy(suite, run, exps, scope):  # type: ignore[no-untyped-def]
+        decided.append((suite.table, incremental(suite, run, exps, scope)))
+        return decided[-1][1]
+
+    monkeypatch.setattr(v, "_references_incremental", spy)
+    daily = _gate(raw, tmp_path / "g2", state)
+    assert ("commerce.order_lines", True) in decided, decided
+    full = _gate(raw, tmp_path / "g3", None)
+    _assert_same_verdicts(daily, full)
+    assert _reference_details(daily) == _reference_details(full), "counts and orphan samples exact"
+    before, after = (
+        next(
+            r
+            for r in g.table("commerce.order_lines").expectations
+            if r.column == "order_id" and r.expectation == "expect_column_values_to_reference_table"
+        )
+        for g in (first, daily)
+    )
+    assert after.element_count > before.element_count, "the new loads' lines are counted"
+    assert orphan in json.dumps(before.details) and orphan not in json.dumps(after.details), (
+        "the late parent cleared the orphan"
+    )
