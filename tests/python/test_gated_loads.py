@@ -205,6 +205,18 @@ def _landing_files(raw: Path, folders: set[str] | None = None) -> set[Path]:
     return {p for p in raw.glob("*/*/load_date=*/*.parquet") if folders is None or p.parent.name in folders}
 
 
+def _gated_then_landed(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> tuple[Path, Path, set[str], GateResult]:
+    """Day one gated with a state, then the held-back loads land: (raw, state, their names, day one)."""
+    raw, held, newest = day_two
+    state = tmp_path / "wh" / gated.STATE_NAME
+    first = _gate(raw, tmp_path / "g1", state)
+    assert first.success, first.failures
+    _move_loads(held, raw, newest)
+    return raw, state, newest, first
+
+
 def test_a_daily_gate_reads_the_schema_only_of_files_it_has_not_read(
     day_two: tuple[Path, Path, set[str]], tmp_path: Path, footers_read: list[Path]
 ) -> None:
@@ -233,10 +245,7 @@ def test_a_daily_gate_reads_the_schema_only_of_files_it_has_not_read(
 def test_an_old_file_delivered_again_with_another_schema_is_read_and_fails_the_gate(
     day_two: tuple[Path, Path, set[str]], tmp_path: Path, footers_read: list[Path]
 ) -> None:
-    raw, held, newest = day_two
-    state = tmp_path / "wh" / gated.STATE_NAME
-    assert _gate(raw, tmp_path / "g1", state).success
-    _move_loads(held, raw, newest)
+    raw, state, _, _ = _gated_then_landed(day_two, tmp_path)
     # an old orders file is re-delivered without a required column: its remembered schema must not stand
     old = sorted(raw.glob("commerce/orders/load_date=*/*.parquet"))[2]
     pq.write_table(pq.read_table(old).drop_columns(["order_id"]), old)
@@ -314,9 +323,7 @@ def test_a_state_without_rows_per_load_counts_every_load_again(
 ) -> None:
     """A state written before the rows per load were kept (or with them lost) must not count 0 for the
     loads it gated: the gate counts the whole zone, with the verdicts of a full gate."""
-    raw, held, newest = day_two
-    state = tmp_path / "wh" / gated.STATE_NAME
-    assert _gate(raw, tmp_path / "g1", state).success
+    raw, state, _, _ = _gated_then_landed(day_two, tmp_path)
     kept = gated.State.read(state)
     orders = kept.tables["commerce.orders"]
     assert orders.load_rows is not None
@@ -325,7 +332,6 @@ def test_a_state_without_rows_per_load_counts_every_load_again(
     for totals in data["tables"].values():
         del totals["load_rows"]
     state.write_text(json.dumps(data))
-    _move_loads(held, raw, newest)
 
     daily = _gate(raw, tmp_path / "g2", state)
     _assert_same_verdicts(daily, _gate(raw, tmp_path / "g3", None))
@@ -348,10 +354,7 @@ def test_foreign_keys_read_the_new_loads_and_the_kept_orphans_and_a_late_parent_
 
     from insight_engine import validate as v
 
-    raw, held, newest = day_two
-    state = tmp_path / "wh" / gated.STATE_NAME
-    first = _gate(raw, tmp_path / "g1", state)
-    assert first.success
+    raw, state, newest, first = _gated_then_landed(day_two, tmp_path)
     lines = gated.State.read(state).tables["commerce.order_lines"]
     assert lines.references is not None
     (kept,) = [r for k, r in lines.references.items() if '"order_id"' in k]
@@ -359,7 +362,6 @@ def test_foreign_keys_read_the_new_loads_and_the_kept_orphans_and_a_late_parent_
     orphan = kept["orphans"][0][0]
 
     # a parent delivered late: the newest orders load brings an order with the orphan lines' id
-    _move_loads(held, raw, newest)
     path = sorted(raw.glob(f"commerce/orders/{max(newest)}/*.parquet"))[0]
     orders = pq.read_table(path)
     late = orders.slice(0, 1)
