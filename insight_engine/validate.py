@@ -1461,7 +1461,10 @@ def _references_incremental(suite: Suite, run: _Run, exps: list[Any], scope: gat
         return False
     for exp in exps:
         kept = scope.cached.references.get(_gx_key(exp))
-        if kept is None or kept.get("orphans") is None:  # never kept, or too many orphans to keep
+        # never kept, too many orphans to keep, or not what this code writes (a state edited by hand)
+        if not (isinstance(kept, dict) and isinstance(kept.get("total"), int)):
+            return False
+        if not isinstance(kept.get("orphans"), list):
             return False
         parent_scope = run.scopes.get(_kwargs(exp)["parent_table"])
         if parent_scope is None or parent_scope.cached is None:

@@ -318,6 +318,19 @@ def test_a_state_with_a_malformed_schema_memory_reads_as_no_memory(tmp_path: Pat
     assert gated.State.read(path).schemas == {}
 
 
+def test_malformed_kept_orphans_make_the_child_read_whole(
+    day_two: tuple[Path, Path, set[str]], tmp_path: Path
+) -> None:
+    raw, state, _, _ = _gated_then_landed(day_two, tmp_path)
+    data = json.loads(state.read_text())
+    for totals in data["tables"].values():
+        totals["references"] = {key: {"orphans": "?"} for key in totals["references"] or {}}
+    state.write_text(json.dumps(data))
+    daily = _gate(raw, tmp_path / "g2", state)
+    assert daily.success, daily.failures
+    _assert_same_verdicts(daily, _gate(raw, tmp_path / "g3", None))
+
+
 def test_a_state_without_rows_per_load_counts_every_load_again(
     day_two: tuple[Path, Path, set[str]], tmp_path: Path
 ) -> None:
