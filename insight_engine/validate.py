@@ -1445,14 +1445,6 @@ CHILD_TABLE = "__ie_child"
 REFERENCE_ORPHANS_KEPT = 50_000
 
 
-@dataclass
-class _References:
-    """What the foreign-key checks of a child table keep in the gated-loads state: per expectation, its
-    non-null child values and its orphans (value, count) over every load gated."""
-
-    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
 def _references_incremental(suite: Suite, run: _Run, exps: list[Any], scope: gated.Scope | None) -> bool:
     """Whether the child's new loads and its kept orphans stand for its every load. They do when its gated
     loads are unchanged and so are every parent's (a parent's keys only grow, so an old value with a parent
@@ -1477,11 +1469,12 @@ def _reference_results(
     run: _Run,
     columns: set[str],
     scope: gated.Scope | None = None,
-    kept: _References | None = None,
+    kept: dict[str, dict[str, Any]] | None = None,
 ) -> list[ExpectationResult]:
     """All foreign-key checks of a suite, from one projection of the child's key columns: of its new loads
     and the orphans kept for the others when the state stands for them (:func:`_references_incremental`),
-    else of every load. ``kept`` receives what the state keeps for the next gate."""
+    else of every load. ``kept`` receives what the state keeps for the next gate: per expectation, the
+    non-null child values counted ("total") and the orphans as [value, count] over every load gated."""
     exps = [e for e in suite.gx_suite.expectations if e.expectation_type == REFERENCE]
     fk_columns = sorted({e.configuration.kwargs["column"] for e in exps} & columns)
     if not exps:
@@ -1520,7 +1513,7 @@ def _reference_result(
     run: _Run,
     columns: set[str],
     cached: dict[str, dict[str, Any]] | None = None,
-    kept: _References | None = None,
+    kept: dict[str, dict[str, Any]] | None = None,
 ) -> ExpectationResult:
     kw = _kwargs(exp)
     col, parent, parent_col = kw["column"], kw["parent_table"], kw["parent_column"]
@@ -1588,7 +1581,8 @@ def _reference_result(
         ).fetchall()[0]
         by_value = con.execute(
             f"select child.v, sum(n) as n {base} where parent.k is null group by 1 order by 2 desc, 1 "
-            f"limit {REFERENCE_ORPHANS_KEPT + 1}"
+            # every orphan when they are kept for the next gate (one more says there are too many)
+            f"limit {REFERENCE_ORPHANS_KEPT + 1 if kept is not None else 20}"
         ).fetchall()
     finally:
         if registered is not None:
@@ -1598,7 +1592,7 @@ def _reference_result(
     orphans = int(orphans)
     top = [(v, int(n)) for v, n in by_value[:20]]
     if kept is not None:
-        kept.kept[key] = {
+        kept[key] = {
             "total": total,
             "orphans": (
                 [[_jsonable(v), int(n)] for v, n in by_value]
@@ -1850,7 +1844,7 @@ def _validate_raw_table(suite: Suite, run: _Run, source: _RawSource, units: list
             fill_rates, warnings = _fill_rates(suite, units, stats)
             n_chunks, gx_results, gx_totals = _gx_results(suite, run, rows_read, loads, cached)
             results += gx_results
-            references = _References()
+            references: dict[str, dict[str, Any]] = {}
             results += _reference_results(suite, run, columns, scope, references)
             results += _row_count_results(suite, run, rows, counts)
             if scope is not None:
@@ -1957,7 +1951,7 @@ def _table_totals(
     stats: _ColumnStats,
     gx_totals: dict[str, dict[str, int]],
     counts: dict[date, int],
-    references: _References,
+    references: dict[str, dict[str, Any]],
 ) -> gated.TableTotals:
     """What the gated-loads state keeps of a table whose every load has now passed."""
     columns = {ROWS_KEY: {"n": stats.rows["all"]}}
@@ -1973,7 +1967,7 @@ def _table_totals(
         newest=stats.newest.isoformat() if stats.newest else None,
         newest_columns=newest_columns,
         load_rows={d.isoformat(): n for d, n in sorted(counts.items())},
-        references=references.kept,
+        references=references,
     )
 
 
@@ -2180,11 +2174,15 @@ def _load_counts(source: _Source, table: str, columns: set[str]) -> dict[date, i
     """Rows per load date (None if the table has no load_date column: a warehouse table without one)."""
     if source.kind == "marts" and LOAD_DATE not in columns:
         return None
-    rows = source.con.execute(
-        f"select {LOAD_DATE}, count(*) from {source.relation(table)} group by 1"
-    ).fetchall()
-    counts: dict[date, int] = {}
-    for d, n in rows:
+    return _counts_by_load(source.con, source.relation(table))
+
+
+def _counts_by_load(
+    con: duckdb.DuckDBPyConnection, relation: str, into: dict[date, int] | None = None
+) -> dict[date, int]:
+    """Rows per load date of ``relation``, added to ``into`` when given."""
+    counts = into if into is not None else {}
+    for d, n in con.execute(f"select {LOAD_DATE}, count(*) from {relation} group by 1").fetchall():
         if d is not None:
             key = (
                 d.date()
@@ -2210,13 +2208,7 @@ def _raw_load_counts(
     if cached is None or loads is None or cached.load_rows is None:
         return _load_counts(source, table, columns) or {}
     counts = {date.fromisoformat(d): n for d, n in cached.load_rows.items()}
-    if loads:
-        for d, n in source.con.execute(
-            f"select {LOAD_DATE}, count(*) from {source.relation(table, loads)} group by 1"
-        ).fetchall():
-            if d is not None:
-                counts[d] = counts.get(d, 0) + int(n)
-    return counts
+    return _counts_by_load(source.con, source.relation(table, loads), counts) if loads else counts
 
 
 def _gx_results(
