@@ -38,8 +38,11 @@ class Paths:
     target_path: Path = Path("target")
     published_dir: Path | None = None  # Parquet versions; None: `published/` beside the serving file
 
-    def publish(self, run_id: str, keep_versions: int = pub.DEFAULT_KEEP_VERSIONS) -> pub.PublishResult:
-        """Publish the build warehouse to the serving file and a Parquet version (no gates here)."""
+    def publish(
+        self, run_id: str, keep_versions: int = pub.DEFAULT_KEEP_VERSIONS, *, reuse: bool = True
+    ) -> pub.PublishResult:
+        """Publish the build warehouse to the serving file and a Parquet version (no gates here); ``reuse``:
+        write only what changed since the current serving file and version (False: write everything)."""
         return pub.publish(
             self.build_warehouse,
             self.serving,
@@ -47,6 +50,7 @@ class Paths:
             publish_log=self.publish_log,
             published_dir=self.published_dir,
             keep_versions=keep_versions,
+            reuse=reuse,
         )
 
 
@@ -400,7 +404,7 @@ def run(
         # logged before the copy so that the serving file's ops.publish_log includes this run (the copy
         # says 'published'; here it stays 'publishing' until the rename, see publish.recover)
         record("publishing", "publish", "all gates passed", {})
-        published = paths.publish(run_id, keep_versions)
+        published = paths.publish(run_id, keep_versions, reuse=not full_refresh)
     except Exception as exc:
         return fail("publish", f"{type(exc).__name__}: {exc}")
     result.published = True

@@ -9,12 +9,19 @@ never opens ``serving.duckdb`` itself, so no reader ever meets a lock.
 The same tables are exported as Parquet, one folder per version::
 
     published/<run_id>/<schema>/<table>.parquet
-    published/<run_id>/manifest.json      tables, rows, columns, sha256 per file, content checksum
+    published/<run_id>/manifest.json      tables, rows, columns, sha256 per file, content and exact checksums
     published/CURRENT                     the current run id (replaced with one rename)
     published/current -> <run_id>         the same as a symlink, for tools that want a fixed path
 
 A version folder is written under a hidden temporary name and renamed when complete; ``CURRENT`` is
 switched after that, and the newest ``keep_versions`` folders are kept.
+
+A daily publish writes what changed (issue 13: "publish copies only what changed"). The new serving file
+starts as a byte copy of the current one (:func:`_reused_serving`); in it each table is left as it is when
+its rows equal the build's, updated in place when few rows differ (the rows whose 64-bit row hash lost or
+gained copies are deleted and inserted, :func:`_write_table`), and written whole otherwise. A Parquet file
+whose table has the previous version's exact checksum, rows and columns is hard-linked from that version
+instead of written again. ``reuse=False`` (``run --full-refresh``) writes everything.
 """
 
 from __future__ import annotations
@@ -49,6 +56,14 @@ DEFAULT_KEEP_VERSIONS = 3
 # DuckDB release, so the name carries the major.minor version that computed it: a manifest is comparable
 # with another of the same name only (an upgrade reads as a new algorithm, not as changed data).
 CHECKSUM_ALGORITHM = "duckdb{}.{}-hash64".format(*duckdb.__version__.split(".")[:2])
+# A table of the copied serving file is updated in place when the rows to delete and to insert are at most
+# this share of its rows (the larger of the two tables); above it the table is written whole: deleting most
+# rows costs more than writing them, and leaves their space in the file.
+DELTA_MAX_CHANGED_SHARE = 0.5
+# The last serving file is not reused when more than this share of its blocks is free: deleted rows and
+# dropped tables leave free blocks that DuckDB reuses but never gives back, so a file copied day after day
+# would keep them; a whole write every few days bounds the file at about 1 / (1 - share) of its data.
+REUSE_MAX_FREE_SHARE = 0.25
 
 LOG_DDL = """
 create table if not exists publish_log (
@@ -74,6 +89,11 @@ class PublishResult:
     manifest: dict[str, Any] | None = None
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    reused_serving: bool = False  # the serving file started as a copy of the last one
+    written: dict[str, str] = field(
+        default_factory=dict
+    )  # table -> created | unchanged | updated | rewritten
+    parquet_reused: list[str] = field(default_factory=list)  # tables hard-linked from the previous version
 
 
 def new_run_id() -> str:
@@ -118,7 +138,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str]]) -> str:
+def content_checksum(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str]], *, exact: bool = False
+) -> str:
     """Order-independent checksum of a table's rows: the sum of DuckDB's 64-bit ``hash()`` of each row.
 
     Two tables holding the same rows in any order have the same value (Parquet file bytes may not), and a
@@ -132,8 +154,10 @@ def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
     109.89500000000001); that is not a change of the data. They are first rounded to 12 decimals (and
     ``+ 0.0`` turns -0.0 into 0.0): a correlation that is zero up to float noise may come out as
     -4.8e-17 in one run and 4.8e-17 in the next, equal to 12 significant digits of nothing.
+    ``exact``: no rounding (the manifest's ``exact_checksum``): equal only when every value is
+    bit-identical, which is what a Parquet file reused from the last version must be.
     """
-    floats = [name for name, data_type in columns if data_type in {"DOUBLE", "FLOAT", "REAL"}]
+    floats = [] if exact else [n for n, data_type in columns if data_type in {"DOUBLE", "FLOAT", "REAL"}]
     replace = (
         " replace ("
         + ", ".join(f"printf('%.12g', round({_q(c)}, 12) + 0.0) as {_q(c)}" for c in floats)
@@ -147,36 +171,99 @@ def content_checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
     return f"{CHECKSUM_ALGORITHM}:{int(total)}"
 
 
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    """A table's (column, type) in order."""
+    return con.execute(
+        """
+        select column_name, data_type from information_schema.columns
+        where table_catalog = ? and table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [catalog, schema, table],
+    ).fetchall()
+
+
+def _previous_files(published_dir: Path) -> tuple[Path, dict[tuple[str, str], dict[str, Any]]] | None:
+    """The current version's folder and its manifest's entries by (schema, table); None without one."""
+    run_id = current_version(published_dir)
+    if run_id is None:
+        return None
+    folder = published_dir / run_id
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return folder, {(t["schema"], t["table"]): t for t in manifest["tables"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning(
+            "the current version's manifest in %s is unreadable (%s): every file is written", folder, exc
+        )
+        return None
+
+
+def _linked_from_previous(
+    entry: dict[str, Any], previous: Path | None, old: dict[str, Any] | None, path: Path
+) -> bool:
+    """Hard-link the previous version's file of a table to ``path`` when its manifest entry has the same
+    rows, columns and exact checksum, and the file still has its recorded SHA-256 (copied where the file
+    system has no hard links); False: the caller writes the file."""
+    if previous is None or old is None:
+        return False
+    if any(old.get(k) != entry[k] for k in ("rows", "columns", "content_checksum", "exact_checksum")):
+        return False
+    source = previous / str(old.get("path", ""))
+    if not source.is_file() or source.is_symlink():
+        return False
+    try:
+        os.link(source, path)
+    except OSError:
+        try:
+            shutil.copyfile(source, path)
+        except OSError:
+            return False
+    if sha256_file(path) != old.get("sha256"):  # changed on disk since: write it again
+        path.unlink()
+        return False
+    return True
+
+
 def _export_parquet(
-    con: duckdb.DuckDBPyConnection, catalog: str, tables: list[tuple[str, str]], out: Path, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    tables: list[tuple[str, str]],
+    out: Path,
+    run_id: str,
+    previous: tuple[Path, dict[tuple[str, str], dict[str, Any]]] | None = None,
+    reused: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write every table of ``catalog`` to ``out/<schema>/<table>.parquet`` and ``out/manifest.json``."""
+    """Write every table of ``catalog`` to ``out/<schema>/<table>.parquet`` and ``out/manifest.json``; a
+    table whose content equals its file in ``previous`` (the current version's folder and manifest) is
+    hard-linked from there and named in ``reused``."""
     entries = []
+    folder, old_entries = previous if previous is not None else (None, {})
     for schema, table in tables:
         relation = f"{catalog}.{_q(schema)}.{_q(table)}"
         path = out / schema / f"{table}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select * from {relation}) to {_sql_str(path)} (format parquet, compression zstd)")
         (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
-        columns = con.execute(
-            """
-            select column_name, data_type from information_schema.columns
-            where table_catalog = ? and table_schema = ? and table_name = ?
-            order by ordinal_position
-            """,
-            [catalog, schema, table],
-        ).fetchall()
-        entries.append(
-            {
-                "schema": schema,
-                "table": table,
-                "path": f"{schema}/{table}.parquet",
-                "rows": int(rows),
-                "columns": [{"name": n, "type": t} for n, t in columns],
-                "sha256": sha256_file(path),
-                "content_checksum": content_checksum(con, relation, columns),
-            }
-        )
+        columns = _columns(con, catalog, schema, table)
+        entry: dict[str, Any] = {
+            "schema": schema,
+            "table": table,
+            "path": f"{schema}/{table}.parquet",
+            "rows": int(rows),
+            "columns": [{"name": n, "type": t} for n, t in columns],
+            "sha256": "",
+            "content_checksum": content_checksum(con, relation, columns),
+            "exact_checksum": content_checksum(con, relation, columns, exact=True),
+        }
+        if _linked_from_previous(entry, folder, old_entries.get((schema, table)), path):
+            if reused is not None:
+                reused.append(f"{schema}.{table}")
+        else:
+            con.execute(
+                f"copy (select * from {relation}) to {_sql_str(path)} (format parquet, compression zstd)"
+            )
+        entry["sha256"] = sha256_file(path)
+        entries.append(entry)
     manifest = {
         "run_id": run_id,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -188,6 +275,98 @@ def _export_parquet(
     for path in [*out.rglob("*.parquet"), out / "manifest.json"]:
         _fsync(path)
     return manifest
+
+
+def _reused_serving(con: duckdb.DuckDBPyConnection, serving: Path, tmp: Path) -> bool:
+    """Attach ``tmp`` as ``dst``: a byte copy of the current serving file when it can be reused (it opens,
+    has the serving storage version and at most :data:`REUSE_MAX_FREE_SHARE` free blocks), else a new file.
+
+    Copying the file reads it like any reader would: readers keep their own handles, and the run lock
+    keeps other publishers out. True when the copy was kept."""
+    attach = f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')"
+    if serving.is_file():
+        reason = ""
+        try:
+            shutil.copyfile(serving, tmp)
+            con.execute(attach)
+            (tags,) = con.execute(
+                "select tags from duckdb_databases() where database_name = 'dst'"
+            ).fetchone()
+            version = str((tags or {}).get("storage_version", ""))
+            total, free = con.execute(
+                "select total_blocks, free_blocks from pragma_database_size() where database_name = 'dst'"
+            ).fetchone()
+            if not version.startswith(SERVING_STORAGE_VERSION):
+                reason = f"storage version {version or 'unknown'}, not {SERVING_STORAGE_VERSION}"
+            elif total and free / total > REUSE_MAX_FREE_SHARE:
+                reason = f"{free:,} of its {total:,} blocks are free"
+            else:
+                return True
+        except (OSError, duckdb.Error) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        log.info("the serving file %s is written whole, not reused: %s", serving, reason)
+        try:
+            con.execute("detach dst")
+        except duckdb.Error:
+            pass  # it never attached
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    con.execute(attach)
+    return False
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> tuple[str, int, int]:
+    """Make ``dst.<schema>.<table>`` hold the rows of ``src.<schema>.<table>``: (how, rows deleted, rows
+    inserted), ``how`` one of created, unchanged, updated, rewritten.
+
+    A table the copied serving file already has with the same columns and types is compared by row hash
+    (DuckDB's ``hash`` of every column, exact: a double that moved in its last bit is a changed row): the
+    hashes whose number of rows differs between the two are the change; their rows are deleted from the
+    serving table and the build's rows with those hashes inserted, so the table ends with the build's rows,
+    duplicates included. Above :data:`DELTA_MAX_CHANGED_SHARE`, or with other columns, the table
+    is written whole. Two different rows with one 64-bit hash would keep the old row (about 1e-9 for a
+    thousand changed rows among 25 million)."""
+    source, target = f"src.{_q(schema)}.{_q(table)}", f"dst.{_q(schema)}.{_q(table)}"
+    columns = _columns(con, "src", schema, table)
+    existing = _columns(con, "dst", schema, table)
+    if existing and existing == columns:
+        row_hash = "hash(" + ", ".join(_q(name) for name, _ in columns) + ")"
+        con.execute(
+            f"""
+            create or replace temp table publish_changed as
+            select h, coalesce(s.n, 0) as n_src, coalesce(d.n, 0) as n_dst
+            from (select {row_hash} as h, count(*) as n from {source} group by all) as s
+            full outer join (select {row_hash} as h, count(*) as n from {target} group by all) as d using (h)
+            where s.n is distinct from d.n
+            """
+        )
+        n_hashes, n_deleted, n_inserted = con.execute(
+            "select count(*), coalesce(sum(n_dst), 0), coalesce(sum(n_src), 0) from publish_changed"
+        ).fetchone()
+        n_rows = max(
+            con.execute(f"select count(*) from {relation}").fetchone()[0] for relation in (source, target)
+        )
+        if n_hashes == 0:
+            return "unchanged", 0, 0
+        if n_deleted + n_inserted <= DELTA_MAX_CHANGED_SHARE * n_rows:
+            changed = "(select h from publish_changed)"
+            con.execute(f"delete from {target} where {row_hash} in {changed}")
+            con.execute(f"insert into {target} select * from {source} where {row_hash} in {changed}")
+            return "updated", int(n_deleted), int(n_inserted)
+    how = "rewritten" if existing else "created"
+    con.execute(f"create schema if not exists dst.{_q(schema)}")
+    con.execute(f"create or replace table {target} as select * from {source}")
+    return how, 0, 0
+
+
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, keep: set[tuple[str, str]]) -> None:
+    """Drop what the copied serving file holds and this publish does not (a mart removed since)."""
+    for schema, name, kind in con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables"
+        " where table_catalog = 'dst'"
+    ).fetchall():
+        if (schema, name) not in keep:
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} dst.{_q(schema)}.{_q(name)}")
 
 
 def _switch_current(published_dir: Path, run_id: str) -> None:
@@ -249,10 +428,13 @@ def publish(
     published_dir: Path | None = None,
     keep_versions: int = DEFAULT_KEEP_VERSIONS,
     export_parquet: bool = True,
+    reuse: bool = True,
 ) -> PublishResult:
     """Copy every table of the serving schemas from ``build_warehouse`` to ``serving``, atomically, and
     export the same tables as Parquet to ``published_dir/<run_id>/`` (default: ``published/`` beside the
-    serving file) with a ``manifest.json``; then switch ``CURRENT`` to it and keep ``keep_versions``."""
+    serving file) with a ``manifest.json``; then switch ``CURRENT`` to it and keep ``keep_versions``.
+    ``reuse``: start from the current serving file and version and write only what changed (module
+    docstring); False writes every table and file."""
     started = time.perf_counter()
     check_run_id(run_id)  # it names the version folder: no '../', no separators
     build_warehouse, serving = Path(build_warehouse), Path(serving)
@@ -275,27 +457,32 @@ def publish(
         con = duck.configure(duckdb.connect())  # the profile's memory limit, not 80% of the RAM
         try:
             con.execute(f"attach {_sql_str(build_warehouse)} as src (read_only)")
-            con.execute(f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')")
             tables = publishable_tables(con, "src")
             if not tables:
                 raise RuntimeError(
                     f"nothing to publish: {build_warehouse} has no tables in schemas "
                     f"{', '.join(SERVING_SCHEMAS)}"
                 )
+            result.reused_serving = reuse and _reused_serving(con, serving, tmp)
+            if not reuse:
+                con.execute(f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')")
+            _drop_unpublished(con, set(tables))
             for schema, table in tables:
                 t = time.perf_counter()
-                con.execute(f"create schema if not exists dst.{_q(schema)}")
-                con.execute(
-                    f"create table dst.{_q(schema)}.{_q(table)} as select * from src.{_q(schema)}.{_q(table)}"
-                )
+                how, deleted, inserted = _write_table(con, schema, table)
                 (n,) = con.execute(f"select count(*) from dst.{_q(schema)}.{_q(table)}").fetchone()
                 result.row_counts[f"{schema}.{table}"] = int(n)
+                result.written[f"{schema}.{table}"] = how
                 runlog.event(
                     "publish",
                     "table_published",
-                    f"published {schema}.{table}: {int(n):,} rows",
+                    f"published {schema}.{table}: {int(n):,} rows ({how}"
+                    + (f": {deleted:,} deleted, {inserted:,} inserted)" if how == "updated" else ")"),
                     table=f"{schema}.{table}",
                     rows=int(n),
+                    written=how,
+                    rows_deleted=deleted,
+                    rows_inserted=inserted,
                     seconds=round(time.perf_counter() - t, 3),
                 )
             exported = list(tables)
@@ -312,7 +499,10 @@ def publish(
             if export_parquet:
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)
-                result.manifest = _export_parquet(con, "dst", exported, staging, run_id)
+                previous = _previous_files(published_dir) if reuse else None
+                result.manifest = _export_parquet(
+                    con, "dst", exported, staging, run_id, previous, result.parquet_reused
+                )
             con.execute("detach dst")
         finally:
             con.close()
@@ -339,8 +529,18 @@ def publish(
         "published",
         f"published {len(result.row_counts)} tables to {serving}"
         + (f" and {version_dir} (CURRENT)" if export_parquet else "")
-        + (f"; removed old versions {', '.join(result.pruned)}" if result.pruned else ""),
+        + (f"; removed old versions {', '.join(result.pruned)}" if result.pruned else "")
+        + (
+            f" (from the last serving file: {sum(w == 'unchanged' for w in result.written.values())} tables"
+            f" unchanged, {sum(w == 'updated' for w in result.written.values())} updated in place;"
+            f" {len(result.parquet_reused)} Parquet files linked)"
+            if result.reused_serving
+            else ""
+        ),
         tables=len(result.row_counts),
+        reused_serving=result.reused_serving,
+        written=result.written,
+        parquet_reused=result.parquet_reused,
         rows=sum(result.row_counts.values()),
         seconds=result.seconds,
         serving=str(serving),

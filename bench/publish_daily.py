@@ -1,0 +1,169 @@
+"""Benchmark: the publish of a daily run (one new load) written whole vs written from the last version
+(the serving file copied and updated where rows changed, unchanged Parquet files hard-linked).
+
+1. A landing zone is generated (or `--raw` is used); its newest load is held back and
+   `insight-engine run --full-refresh` builds and publishes every other load: the "last version" (its
+   serving file, Parquet versions and publish log are kept aside).
+2. The newest load lands and `insight-engine run` adds it (its own publish stage is reported too).
+3. The daily build is published alternately `--rounds` times, each time on a fresh copy of the last
+   version: **whole** (`reuse=False`, what `run --full-refresh` and every publish before did) and **from the
+   last version** (`reuse=True`, a daily run's default). Both must publish the same tables with the same
+   rows, columns and exact checksums.
+
+Prints each round's seconds, the ratio of the best of each, and how each table was written
+(insight_engine/publish.py; DECISIONLOG.md, "A daily publish writes only what changed").
+`--work DIR` keeps the builds: a second call with the same folder goes straight to step 3.
+
+    .venv/bin/python bench/publish_daily.py --scale m --work /tmp/bench_publish
+    .venv/bin/python bench/publish_daily.py --raw /work/bench_l/raw --work /work/bench_l/publish
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from _common import setup_logging, stage_seconds
+
+from insight_engine import publish as pub
+from insight_engine.generate import generate
+
+log = logging.getLogger("bench.publish_daily")
+LAST_VERSION = ("serving.duckdb", "publish_log.duckdb", pub.PUBLISHED_DIR)
+
+
+def _move_load(src: Path, dst: Path, name: str) -> None:
+    for folder in sorted(src.glob(f"*/*/{name}")):
+        target = dst / folder.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+
+
+def _run(raw: Path, wh: Path, *extra: str) -> float:
+    cli = Path(sys.executable).with_name("insight-engine")
+    cmd = [
+        str(cli),
+        "run",
+        "--raw-root",
+        str(raw),
+        "--warehouse-dir",
+        str(wh),
+        "--gates-dir",
+        str(wh / "gates"),
+    ]
+    cmd += ["--target-path", str(wh / "target"), "--log-format", "json", *extra]
+    log.info("%s", " ".join(cmd))
+    started = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    run = SimpleNamespace(stdout=proc.stdout, started_at=started, ended_at=time.time())
+    return stage_seconds(run).get("publish", float("nan"))  # type: ignore[arg-type]
+
+
+def _copy_last_version(src: Path, dst: Path) -> None:
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    for name in LAST_VERSION:
+        if (src / name).is_dir():
+            shutil.copytree(src / name, dst / name, symlinks=True)
+        elif (src / name).exists():
+            shutil.copy2(src / name, dst / name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="m", help="generator scale when --raw is not given")
+    parser.add_argument(
+        "--raw", type=Path, help="an existing landing zone (its newest load is moved out and back)"
+    )
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    setup_logging()
+    logging.getLogger("insight_engine").setLevel(logging.WARNING)
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_publish_"))
+    work.mkdir(parents=True, exist_ok=True)
+    raw = args.raw or work / "raw"
+    if not raw.exists():
+        log.info("generating scale %s into %s", args.scale, raw)
+        generate(raw, scale=args.scale)
+    wh, last = work / "wh", work / "last_version"
+    daily_publish = float("nan")
+    if not (last / "serving.duckdb").exists():
+        newest = sorted({p.name for p in raw.glob("*/*/load_date=*")})[-1]
+        shutil.rmtree(wh, ignore_errors=True)
+        _move_load(raw, work / "held", newest)
+        try:
+            _run(raw, wh, "--full-refresh")
+        finally:
+            _move_load(work / "held", raw, newest)
+        _copy_last_version(wh, last)
+        daily_publish = _run(raw, wh)
+        log.info("daily run (%s added): its publish stage took %.1f s", newest, daily_publish)
+    build = wh / "insight_engine.duckdb"
+    times: dict[str, list[float]] = {"whole": [], "from the last version": []}
+    results: dict[str, pub.PublishResult] = {}
+    for i in range(args.rounds):
+        for kind in times:
+            target = work / f"publish_{kind.split()[0]}"
+            _copy_last_version(last, target)
+            started = time.perf_counter()
+            results[kind] = pub.publish(
+                build,
+                target / "serving.duckdb",
+                run_id=pub.new_run_id(),
+                publish_log=target / "publish_log.duckdb",
+                reuse=kind != "whole",
+            )
+            times[kind].append(time.perf_counter() - started)
+            log.info("round %d, publish %s: %.2f s", i + 1, kind, times[kind][-1])
+
+    def content(result: pub.PublishResult) -> dict:
+        assert result.manifest is not None
+        return {
+            (t["schema"], t["table"]): (t["rows"], t["columns"], t["exact_checksum"])
+            for t in result.manifest["tables"]
+            if t["schema"] != "ops"  # this run's own log row differs in its run id
+        }
+
+    whole, reused = results["whole"], results["from the last version"]
+    if content(whole) != content(reused):
+        raise SystemExit("the two publishes differ: writing from the last version lost or changed rows")
+    if not reused.reused_serving:
+        raise SystemExit("the last serving file was not reused: see the log for why")
+    before, after = min(times["whole"]), min(times["from the last version"])
+    rows = sum(whole.row_counts.values())
+    print(
+        f"\npublish of a daily build ({len(whole.row_counts)} tables, {rows:,} rows), "
+        f"{args.rounds} rounds alternated"
+    )
+    print("| publish | seconds (each round) | best |")
+    print("|---|---|---:|")
+    for kind, values in times.items():
+        print(f"| {kind} | {', '.join(f'{v:.2f}' for v in values)} | {min(values):.2f} |")
+    written = collections.Counter(reused.written.values())
+    updated = [t for t, w in reused.written.items() if w == "updated"]
+    print(
+        f"\nfrom the last version / whole: {after / before:.2f} ({before / after:.1f}x faster); tables "
+        f"{dict(written)} (updated: {', '.join(updated) or 'none'}); "
+        f"{len(reused.parquet_reused)} Parquet files linked; every table's rows, columns and exact checksum "
+        "equal to the whole publish's"
+    )
+    if daily_publish == daily_publish:  # measured this call
+        print(f"the daily run's own publish stage: {daily_publish:.1f} s")
+    sizes = {k: (work / f"publish_{k.split()[0]}" / "serving.duckdb").stat().st_size / 2**20 for k in times}
+    print("serving file MB: " + ", ".join(f"{k} {v:,.1f}" for k, v in sizes.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
