@@ -56,6 +56,10 @@ DEFAULT_KEEP_VERSIONS = 3
 # DuckDB release, so the name carries the major.minor version that computed it: a manifest is comparable
 # with another of the same name only (an upgrade reads as a new algorithm, not as changed data).
 CHECKSUM_ALGORITHM = "duckdb{}.{}-hash64".format(*duckdb.__version__.split(".")[:2])
+FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
+# Parquet: zstd at level 1, not DuckDB's default 3: 1.24 s against 1.73 s for the 2.5M journey events of
+# scale m, and the file as small (125 against 126 MB); the level is the writer's alone, every reader reads it.
+PARQUET_OPTIONS = "format parquet, compression zstd, compression_level 1"
 # A table of the copied serving file is updated in place when the rows to delete and to insert are at most
 # this share of its rows (the larger of the two tables); above it the table is written whole: deleting most
 # rows costs more than writing them, and leaves their space in the file.
@@ -157,7 +161,7 @@ def content_checksum(
     ``exact``: no rounding (the manifest's ``exact_checksum``): equal only when every value is
     bit-identical, which is what a Parquet file reused from the last version must be.
     """
-    floats = [] if exact else [n for n, data_type in columns if data_type in {"DOUBLE", "FLOAT", "REAL"}]
+    floats = [] if exact else [n for n, data_type in columns if data_type in FLOAT_TYPES]
     replace = (
         " replace ("
         + ", ".join(f"printf('%.12g', round({_q(c)}, 12) + 0.0) as {_q(c)}" for c in floats)
@@ -253,15 +257,18 @@ def _export_parquet(
             "columns": [{"name": n, "type": t} for n, t in columns],
             "sha256": "",
             "content_checksum": content_checksum(con, relation, columns),
-            "exact_checksum": content_checksum(con, relation, columns, exact=True),
         }
+        # without a double column the two are the same sum: one pass, not two
+        entry["exact_checksum"] = (
+            content_checksum(con, relation, columns, exact=True)
+            if any(t in FLOAT_TYPES for _, t in columns)
+            else entry["content_checksum"]
+        )
         if _linked_from_previous(entry, folder, old_entries.get((schema, table)), path):
             if reused is not None:
                 reused.append(f"{schema}.{table}")
         else:
-            con.execute(
-                f"copy (select * from {relation}) to {_sql_str(path)} (format parquet, compression zstd)"
-            )
+            con.execute(f"copy (select * from {relation}) to {_sql_str(path)} ({PARQUET_OPTIONS})")
         entry["sha256"] = sha256_file(path)
         entries.append(entry)
     manifest = {
