@@ -1,12 +1,16 @@
 """Helpers shared by the bench scripts: a child process's wall time and the peak memory of its process tree,
-the scheduled job's per-stage seconds from its JSON log, and what machine the figures come from."""
+the scheduled job's per-stage seconds from its JSON log, what machine the figures come from, and the
+daily-load scripts' arguments and landing zone."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -179,3 +183,43 @@ def machine() -> dict[str, object]:
     except AttributeError:  # pragma: no cover - not Linux
         pass
     return info
+
+
+def daily_load_bench(description: str, prefix: str) -> tuple[argparse.Namespace, Path, Path]:
+    """The arguments, working folder and landing zone of a script that times one new load against the rest
+    (`--scale`, `--raw`, `--work`, `--rounds`); the zone is generated when neither exists."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--scale", default="m", help="generator scale when --raw is not given")
+    parser.add_argument(
+        "--raw", type=Path, help="an existing landing zone (its newest load is moved out and back)"
+    )
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    setup_logging()
+    logging.getLogger("insight_engine").setLevel(logging.WARNING)
+    work = args.work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    raw = args.raw or work / "raw"
+    if not raw.exists():
+        from insight_engine.generate import generate
+
+        logging.getLogger("bench").info("generating scale %s into %s", args.scale, raw)
+        generate(raw, scale=args.scale)
+    return args, work, raw
+
+
+def newest_load(raw: Path) -> str:
+    """The newest `load_date=...` folder name of a landing zone."""
+    return sorted({p.name for p in raw.glob("*/*/load_date=*")})[-1]
+
+
+def move_load(src: Path, dst: Path, name: str) -> int:
+    """Move every table's folder ``name`` (a `load_date=...`) from zone ``src`` to ``dst``: how many."""
+    moved = 0
+    for folder in sorted(src.glob(f"*/*/{name}")):
+        target = dst / folder.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+        moved += 1
+    return moved

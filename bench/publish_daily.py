@@ -20,31 +20,21 @@ Prints each round's seconds, the ratio of the best of each, and how each table w
 
 from __future__ import annotations
 
-import argparse
 import collections
 import logging
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from _common import setup_logging, stage_seconds
+from _common import daily_load_bench, move_load, newest_load, stage_seconds
 
 from insight_engine import publish as pub
-from insight_engine.generate import generate
 
 log = logging.getLogger("bench.publish_daily")
 LAST_VERSION = ("serving.duckdb", "publish_log.duckdb", pub.PUBLISHED_DIR)
-
-
-def _move_load(src: Path, dst: Path, name: str) -> None:
-    for folder in sorted(src.glob(f"*/*/{name}")):
-        target = dst / folder.relative_to(src)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, target)
 
 
 def _run(raw: Path, wh: Path, *extra: str) -> dict[str, float]:
@@ -83,32 +73,17 @@ def _copy_last_version(src: Path, dst: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="m", help="generator scale when --raw is not given")
-    parser.add_argument(
-        "--raw", type=Path, help="an existing landing zone (its newest load is moved out and back)"
-    )
-    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    setup_logging()
-    logging.getLogger("insight_engine").setLevel(logging.WARNING)
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_publish_"))
-    work.mkdir(parents=True, exist_ok=True)
-    raw = args.raw or work / "raw"
-    if not raw.exists():
-        log.info("generating scale %s into %s", args.scale, raw)
-        generate(raw, scale=args.scale)
+    args, work, raw = daily_load_bench(__doc__.splitlines()[0], "bench_publish_")
     wh, last = work / "wh", work / "last_version"
     runs: dict[str, dict[str, float]] = {}
     if not (last / "serving.duckdb").exists():
-        newest = sorted({p.name for p in raw.glob("*/*/load_date=*")})[-1]
+        newest = newest_load(raw)
         shutil.rmtree(wh, ignore_errors=True)
-        _move_load(raw, work / "held", newest)
+        move_load(raw, work / "held", newest)
         try:
             runs["full run (every load but the newest)"] = _run(raw, wh, "--full-refresh")
         finally:
-            _move_load(work / "held", raw, newest)
+            move_load(work / "held", raw, newest)
         _copy_last_version(wh, last)
         runs[f"daily run ({newest} added)"] = _run(raw, wh)
     build = wh / "insight_engine.duckdb"

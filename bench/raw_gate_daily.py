@@ -21,33 +21,20 @@ Prints each round's seconds and the ratio of the best of each (insight_engine/ga
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import setup_logging
+from _common import daily_load_bench, move_load, newest_load
 
 from insight_engine import gated
-from insight_engine.generate import generate
 from insight_engine.validate import validate
 
 log = logging.getLogger("bench.raw_gate_daily")
 MEMORY = ("schemas", "load_rows", "references")
-
-
-def _move_load(src: Path, dst: Path, name: str) -> int:
-    moved = 0
-    for folder in sorted(src.glob(f"*/*/{name}")):
-        target = dst / folder.relative_to(src)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, target)
-        moved += 1
-    return moved
 
 
 def _gate(raw: Path, wh: Path, out: Path) -> tuple[float, dict]:
@@ -84,36 +71,19 @@ def _verdicts(results: dict) -> list[tuple]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="m", help="generator scale when --raw is not given")
-    parser.add_argument(
-        "--raw", type=Path, help="an existing landing zone (its newest load is moved out and back)"
-    )
-    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    setup_logging()
-    logging.getLogger("insight_engine").setLevel(logging.WARNING)
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_raw_gate_"))
-    work.mkdir(parents=True, exist_ok=True)
-    raw = args.raw
-    if raw is None:
-        raw = work / "raw"
-        if not raw.exists():
-            log.info("generating scale %s into %s", args.scale, raw)
-            generate(raw, scale=args.scale)
-    newest = sorted({p.name for p in raw.glob("*/*/load_date=*")})[-1]
+    args, work, raw = daily_load_bench(__doc__.splitlines()[0], "bench_raw_gate_")
+    newest = newest_load(raw)
     held = work / "held"
     files = len(list(raw.glob("*/*/load_date=*/*")))
     log.info("%s: %d files; holding back %s", raw, files, newest)
-    _move_load(raw, held, newest)
+    move_load(raw, held, newest)
     try:
         base = work / "wh_full"
         shutil.rmtree(base, ignore_errors=True)
         seconds, _ = _gate(raw, base, work / "gates_full")
         log.info("gate over every other load, state written: %.1f s", seconds)
     finally:
-        _move_load(held, raw, newest)
+        move_load(held, raw, newest)
     state = json.loads((base / gated.STATE_NAME).read_text())
     stripped = {k: v for k, v in state.items() if k not in MEMORY}
     stripped["tables"] = {

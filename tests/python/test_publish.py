@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from warehouse_state import count_in_duckdb_1x_reader
 
 from insight_engine import pipeline
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-READER_DIR = PROJECT_DIR / ".venv" / "duckdb-1.1-reader"  # installed by `make setup`
 
 
 def _paths(tmp: Path, raw: Path) -> pipeline.Paths:
@@ -136,19 +131,5 @@ def test_a_failing_dbt_test_blocks_publishing(published, tmp_path):
 def test_serving_file_opens_in_an_older_duckdb_1x_reader(published):
     """BI drivers embed their own DuckDB 1.x: the serving file must open in one (1.1.3 here)."""
     paths, _ = published
-    assert READER_DIR.exists(), f"{READER_DIR} is missing: run `make setup`"
-    code = (
-        "import duckdb, sys; "
-        "assert duckdb.__version__.startswith('1.1'), duckdb.__version__; "
-        f"con = duckdb.connect({str(paths.serving)!r}, read_only=True); "
-        "print(duckdb.__version__, con.execute('select count(*) from core.fct_customer').fetchone()[0])"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(READER_DIR)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout.split()[1]) > 0
+    version, count = count_in_duckdb_1x_reader(paths.serving, "core.fct_customer")
+    assert version.startswith("1.1") and count > 0

@@ -15,6 +15,7 @@ import duckdb
 from insight_engine import publish as pub
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+READER_DIR = PROJECT_DIR / ".venv" / "duckdb-1.1-reader"  # installed by `make setup`
 # tables whose content is the run's own bookkeeping, not a function of the landing zone
 RUN_BOOKKEEPING = {"ops.publish_log"}
 
@@ -139,3 +140,25 @@ def copy_zone(raw: Path, out: Path, *, without: set[str] = frozenset()) -> Path:
     """A copy of a landing zone without the loads named in ``without`` (every table's folder)."""
     shutil.copytree(raw, out, ignore=lambda _d, names: [n for n in names if n.split("=", 1)[-1] in without])
     return out
+
+
+def count_in_duckdb_1x_reader(serving: Path, table: str) -> tuple[str, int]:
+    """Open ``serving`` read-only in the DuckDB 1.1 reader that BI drivers embed (a child process with the
+    reader on its path) and count ``table``'s rows: (the reader's version, the count)."""
+    assert READER_DIR.exists(), f"{READER_DIR} is missing: run `make setup`"
+    code = (
+        "import duckdb, sys; "
+        "assert duckdb.__version__.startswith('1.1'), duckdb.__version__; "
+        f"con = duckdb.connect({str(serving)!r}, read_only=True); "
+        f"print(duckdb.__version__, con.execute('select count(*) from {table}').fetchone()[0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(READER_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    version, count = proc.stdout.split()
+    return version, int(count)
