@@ -94,9 +94,8 @@ class PublishResult:
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     reused_serving: bool = False  # the serving file started as a copy of the last one
-    written: dict[str, str] = field(
-        default_factory=dict
-    )  # table -> created | unchanged | updated | rewritten
+    # table -> created | unchanged | updated | rewritten (_write_table)
+    written: dict[str, str] = field(default_factory=dict)
     parquet_reused: list[str] = field(default_factory=list)  # tables hard-linked from the previous version
 
 
