@@ -204,28 +204,29 @@ def _previous_files(published_dir: Path) -> tuple[Path, dict[tuple[str, str], di
 
 def _linked_from_previous(
     entry: dict[str, Any], previous: Path | None, old: dict[str, Any] | None, path: Path
-) -> bool:
+) -> str | None:
     """Hard-link the previous version's file of a table to ``path`` when its manifest entry has the same
     rows, columns and exact checksum, and the file still has its recorded SHA-256 (copied where the file
-    system has no hard links); False: the caller writes the file."""
+    system has no hard links): that SHA-256; None: the caller writes the file."""
     if previous is None or old is None:
-        return False
-    if any(old.get(k) != entry[k] for k in ("rows", "columns", "content_checksum", "exact_checksum")):
-        return False
+        return None
+    if any(old.get(k) != entry[k] for k in ("rows", "columns", "exact_checksum")):
+        return None
     source = previous / str(old.get("path", ""))
     if not source.is_file() or source.is_symlink():
-        return False
+        return None
     try:
         os.link(source, path)
     except OSError:
         try:
             shutil.copyfile(source, path)
         except OSError:
-            return False
-    if sha256_file(path) != old.get("sha256"):  # changed on disk since: write it again
+            return None
+    sha256 = sha256_file(path)
+    if sha256 != old.get("sha256"):  # changed on disk since: write it again
         path.unlink()
-        return False
-    return True
+        return None
+    return sha256
 
 
 def _export_parquet(
@@ -263,12 +264,12 @@ def _export_parquet(
             if any(t in FLOAT_TYPES for _, t in columns)
             else entry["content_checksum"]
         )
-        if _linked_from_previous(entry, folder, old_entries.get((schema, table)), path):
-            if reused is not None:
-                reused.append(f"{schema}.{table}")
-        else:
+        linked = _linked_from_previous(entry, folder, old_entries.get((schema, table)), path)
+        if linked is not None and reused is not None:
+            reused.append(f"{schema}.{table}")
+        if linked is None:
             con.execute(f"copy (select * from {relation}) to {_sql_str(path)} ({PARQUET_OPTIONS})")
-        entry["sha256"] = sha256_file(path)
+        entry["sha256"] = linked or sha256_file(path)
         entries.append(entry)
     manifest = {
         "run_id": run_id,
@@ -283,14 +284,15 @@ def _export_parquet(
     return manifest
 
 
-def _reused_serving(con: duckdb.DuckDBPyConnection, serving: Path, tmp: Path) -> bool:
-    """Attach ``tmp`` as ``dst``: a byte copy of the current serving file when it can be reused (it opens,
-    has the serving storage version and at most :data:`REUSE_MAX_FREE_SHARE` free blocks), else a new file.
+def _reused_serving(con: duckdb.DuckDBPyConnection, serving: Path, tmp: Path, reuse: bool) -> bool:
+    """Attach ``tmp`` as ``dst``: with ``reuse``, a byte copy of the current serving file when it can be
+    reused (it opens, has the serving storage version and at most :data:`REUSE_MAX_FREE_SHARE` free
+    blocks); else a new file.
 
     Copying the file reads it like any reader would: readers keep their own handles, and the run lock
     keeps other publishers out. True when the copy was kept."""
     attach = f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')"
-    if serving.is_file():
+    if reuse and serving.is_file():
         reason = ""
         try:
             shutil.copyfile(serving, tmp)
@@ -469,9 +471,7 @@ def publish(
                     f"nothing to publish: {build_warehouse} has no tables in schemas "
                     f"{', '.join(SERVING_SCHEMAS)}"
                 )
-            result.reused_serving = reuse and _reused_serving(con, serving, tmp)
-            if not reuse:
-                con.execute(f"attach {_sql_str(tmp)} as dst (storage_version '{SERVING_STORAGE_VERSION}')")
+            result.reused_serving = _reused_serving(con, serving, tmp, reuse)
             _drop_unpublished(con, set(tables))
             for schema, table in tables:
                 t = time.perf_counter()
