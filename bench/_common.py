@@ -10,12 +10,15 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 GB = 1024**3
@@ -185,9 +188,12 @@ def machine() -> dict[str, object]:
     return info
 
 
-def daily_load_bench(description: str, prefix: str) -> tuple[argparse.Namespace, Path, Path]:
+def daily_load_bench(
+    description: str, prefix: str, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> tuple[argparse.Namespace, Path, Path]:
     """The arguments, working folder and landing zone of a script that times one new load against the rest
-    (`--scale`, `--raw`, `--work`, `--rounds`); the zone is generated when neither exists."""
+    (`--scale`, `--raw`, `--work`, `--rounds`, and what ``more`` adds); the zone is generated when neither
+    exists."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--scale", default="m", help="generator scale when --raw is not given")
     parser.add_argument(
@@ -195,6 +201,8 @@ def daily_load_bench(description: str, prefix: str) -> tuple[argparse.Namespace,
     )
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--rounds", type=int, default=2)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     setup_logging()
     logging.getLogger("insight_engine").setLevel(logging.WARNING)
@@ -223,3 +231,22 @@ def move_load(src: Path, dst: Path, name: str) -> int:
         shutil.move(folder, target)
         moved += 1
     return moved
+
+
+def run_job(raw: Path, wh: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run `insight-engine run` on landing zone ``raw`` into warehouse folder ``wh`` (gates and dbt target
+    inside it), with ``env`` added to this environment: its wall seconds per stage and in total."""
+    cli = Path(sys.executable).with_name("insight-engine")
+    cmd = [str(cli), "run", "--raw-root", str(raw), "--warehouse-dir", str(wh), "--gates-dir"]
+    cmd += [str(wh / "gates"), "--target-path", str(wh / "target"), "--log-format", "json", *extra]
+    shown = [f"{k}={v}" for k, v in (env or {}).items()] + cmd
+    logging.getLogger("bench").info("%s", " ".join(shown))
+    started = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    run = SimpleNamespace(stdout=proc.stdout, started_at=started, ended_at=time.time())
+    stages = stage_seconds(run)  # type: ignore[arg-type]
+    stages["total"] = round(run.ended_at - started, 2)
+    logging.getLogger("bench").info("stages (s): %s", stages)
+    return stages

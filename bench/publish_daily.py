@@ -23,43 +23,16 @@ from __future__ import annotations
 import collections
 import logging
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
-from _common import daily_load_bench, move_load, newest_load, stage_seconds
+from _common import daily_load_bench, move_load, newest_load, run_job
 
 from insight_engine import publish as pub
 
 log = logging.getLogger("bench.publish_daily")
 LAST_VERSION = ("serving.duckdb", "publish_log.duckdb", pub.PUBLISHED_DIR)
-
-
-def _run(raw: Path, wh: Path, *extra: str) -> dict[str, float]:
-    cli = Path(sys.executable).with_name("insight-engine")
-    cmd = [
-        str(cli),
-        "run",
-        "--raw-root",
-        str(raw),
-        "--warehouse-dir",
-        str(wh),
-        "--gates-dir",
-        str(wh / "gates"),
-    ]
-    cmd += ["--target-path", str(wh / "target"), "--log-format", "json", *extra]
-    log.info("%s", " ".join(cmd))
-    started = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    run = SimpleNamespace(stdout=proc.stdout, started_at=started, ended_at=time.time())
-    stages = stage_seconds(run)  # type: ignore[arg-type]
-    stages["total"] = round(run.ended_at - started, 2)
-    log.info("stages (s): %s", stages)
-    return stages
 
 
 def _copy_last_version(src: Path, dst: Path) -> None:
@@ -81,11 +54,11 @@ def main() -> int:
         shutil.rmtree(wh, ignore_errors=True)
         move_load(raw, work / "held", newest)
         try:
-            runs["full run (every load but the newest)"] = _run(raw, wh, "--full-refresh")
+            runs["full run (every load but the newest)"] = run_job(raw, wh, "--full-refresh")
         finally:
             move_load(work / "held", raw, newest)
         _copy_last_version(wh, last)
-        runs[f"daily run ({newest} added)"] = _run(raw, wh)
+        runs[f"daily run ({newest} added)"] = run_job(raw, wh)
     build = wh / "insight_engine.duckdb"
     times: dict[str, list[float]] = {"whole": [], "from the last version": []}
     results: dict[str, pub.PublishResult] = {}

@@ -1,0 +1,79 @@
+"""Benchmark: the same daily run (one new load) under two environments, alternated: a setting's effect on
+the whole scheduled job, stage by stage (e.g. a DuckDB setting the profile reads from the environment).
+
+1. A landing zone is generated (or `--raw` is used); its newest load is held back and
+   `insight-engine run --full-refresh` builds every other load into `<work>/base` (kept: a second call with
+   the same `--work` starts at step 2).
+2. The newest load lands, and `insight-engine run` adds it `--rounds` times per environment, alternated,
+   each time on a fresh copy of `<work>/base`: once with the `--a` variables, once with the `--b` ones.
+
+Prints each run's wall seconds per stage and the ratio of the best totals (b / a).
+
+    .venv/bin/python bench/daily_settings.py --scale m --work /tmp/bench_settings \\
+        --a DUCKDB_PARQUET_METADATA_CACHE=false --b DUCKDB_PARQUET_METADATA_CACHE=true
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+
+from _common import daily_load_bench, move_load, newest_load, run_job
+
+log = logging.getLogger("bench.daily_settings")
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"expected NAME=VALUE, got {pair!r}")
+        env[name] = value
+    return env
+
+
+def _variants(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--a", action="append", default=[], metavar="NAME=VALUE", help="first environment")
+    parser.add_argument("--b", action="append", default=[], metavar="NAME=VALUE", help="second environment")
+
+
+def main() -> int:
+    args, work, raw = daily_load_bench(__doc__.splitlines()[0], "bench_settings_", _variants)
+    variants = {"a": _env(args.a), "b": _env(args.b)}
+    base = work / "base"
+    newest = newest_load(raw)
+    if not (base / "insight_engine.duckdb").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        move_load(raw, work / "held", newest)
+        try:
+            full = run_job(raw, base, "--full-refresh")
+        finally:
+            move_load(work / "held", raw, newest)
+        print("full run (every load but the newest), wall s per stage: " + _stages(full))
+    runs: dict[str, list[dict[str, float]]] = {"a": [], "b": []}
+    for i in range(args.rounds):
+        for name, env in variants.items():
+            wh = work / f"daily_{name}"
+            shutil.rmtree(wh, ignore_errors=True)
+            shutil.copytree(base, wh, symlinks=True)
+            runs[name].append(run_job(raw, wh, env=env))
+            log.info("round %d, %s: %.1f s", i + 1, name, runs[name][-1]["total"])
+    print(f"\ndaily run ({newest} added), {args.rounds} rounds alternated")
+    for name, env in variants.items():
+        label = " ".join(f"{k}={v}" for k, v in env.items()) or "(environment unchanged)"
+        for i, stages in enumerate(runs[name], start=1):
+            print(f"{name} {label}, round {i}: {_stages(stages)}")
+    best = {name: min(r["total"] for r in rs) for name, rs in runs.items()}
+    print(f"\nbest total: a {best['a']:.1f} s, b {best['b']:.1f} s; b / a = {best['b'] / best['a']:.2f}")
+    return 0
+
+
+def _stages(stages: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
