@@ -15,7 +15,8 @@
       when it was a `build` or `test` in which nothing failed, errored or was skipped (a warning is not
       a gate) and that tested every table whole or followed a clean invocation (a killed run leaves
       null), and `test_slices.passed_tests`, the tests that passed in each of the last 5 invocations, as
-      defined then (a generic test's unique_id hashes its arguments; the `where` is added);
+      defined then (a generic test's unique_id hashes its arguments; the `where` and the text of its test
+      macro are added);
     * `get_where_subquery` (dbt's hook for a test's `where`) narrows a test to the slice only when the
       var `test_incremental_slices` is on (the default), the attached model wrote a slice in this very
       invocation, the invocation before it was clean and passed this test as it is defined now, and the
@@ -103,7 +104,9 @@ values ('{{ invocation_id }}', '{{ flags.WHICH }}', now(), null, null, null)
             {%- do sliced.append(result.node.unique_id) -%}
         {%- endif -%}
         {%- if result.status == 'pass' -%}
-            {%- do passed.append(test_slices_test_key(result.node.unique_id, result.node.config.where)) -%}
+            {%- set metadata = result.node.test_metadata -%}
+            {%- do passed.append(test_slices_test_key(
+                result.node.unique_id, result.node.config.where, metadata.name if metadata else none)) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- if passed %}
@@ -148,9 +151,18 @@ where invocation_id = '{{ invocation_id }}'
     ), false)
 {%- endmacro %}
 
-{#- A test as defined: a generic test's unique_id carries a hash of its arguments, the `where` is added. -#}
-{% macro test_slices_test_key(unique_id, where) -%}
-    {{- unique_id ~ ':' ~ local_md5(where or '') -}}
+{#- A test as defined: a generic test's unique_id carries a hash of its arguments; its `where` and the
+    definition of its test (test_slices_test_definition) are added. -#}
+{% macro test_slices_test_key(unique_id, where, test_name=none) -%}
+    {{- unique_id ~ ':' ~ local_md5(where or '') ~ ':' ~ test_slices_test_definition(test_name) -}}
+{%- endmacro %}
+
+{#- What a generic test's SQL is made from besides its arguments: the text of this project's `{% test %}`
+    block of that name (tests/generic/), else dbt's own (not_null, unique ...: the dbt version). So an edited
+    test macro tests its whole table once, as a new test does. A macro the block calls is not covered. -#}
+{% macro test_slices_test_definition(test_name) -%}
+    {%- set own = insight_engine.get('test_' ~ test_name) if test_name else none -%}
+    {{- local_md5(dbt_version ~ (own.macro.macro_sql if own is not none else '')) -}}
 {%- endmacro %}
 
 {#- True when this test, as defined now, passed in the invocation before this one. -#}
@@ -212,7 +224,7 @@ where invocation_id = '{{ invocation_id }}'
         "select (select t.comment from duckdb_tables() as t where t.database_name = '" ~ relation.database
         ~ "' and t.schema_name = '" ~ test_slices_schema() ~ "' and t.table_name = '" ~ attached.alias
         ~ "') = '" ~ invocation_id ~ "' as written, " ~ test_slices_previous_clean_sql() ~ " as clean, "
-        ~ test_slices_previously_passed_sql(test_slices_test_key(model.unique_id, where)) ~ " as passed"
+        ~ test_slices_previously_passed_sql(test_slices_test_key(model.unique_id, where, metadata.name)) ~ " as passed"
     ) -%}
     {%- if not (found.rows[0][0] and found.rows[0][1] and found.rows[0][2]) -%}
         {{ return(none) }}

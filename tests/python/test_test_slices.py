@@ -12,15 +12,18 @@ the two deliveries of the incremental scenario (DuckDB):
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
+import dbt.version
 import duckdb
 import pytest
 from incremental_scenario import make_deliveries
 
-from insight_engine.dbt import run_dbt
+from insight_engine.dbt import PROJECT_DIR, run_dbt
 
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 SLICED_TESTS = {"not_null", "accepted_values", "unique", "unique_combination_of_columns"}
@@ -58,6 +61,20 @@ def _sliceable(target: Path) -> set[str]:
     return out
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _definitions(warehouse: Path) -> dict[str, str]:
+    """The last invocation's passed tests: unique_id -> the definition part of its key."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select test_key from test_slices.passed_tests where invocation_id = "
+            "(select invocation_id from test_slices.build_outcomes order by started_at desc limit 1)"
+        ).fetchall()
+    return {key.split(":")[0]: key.split(":")[2] for (key,) in rows}
+
+
 def _last_outcome(warehouse: Path) -> tuple[str, int, bool]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
@@ -93,6 +110,17 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
     assert sliced == sliceable, "exactly the per-row and uniqueness tests of incremental models are sliced"
     assert _last_outcome(wh) == ("build", len(sliced), True)
     full_tests, tests = _tests(tmp_path / "t1"), _tests(tmp_path / "t2")
+    # a test's record names its definition: the text of this project's `{% test %}` block, else dbt's
+    # version (its built-in tests), so an edited test macro reads its whole table once, as a new test does
+    source = (PROJECT_DIR / "tests" / "generic" / "unique_combination_of_columns.sql").read_text()
+    block = re.search(r"\{% test unique_combination_of_columns\(.*?\{% endtest %\}", source, re.S)
+    assert block is not None
+    definitions = _definitions(wh)
+    combination = [u for u in definitions if ".unique_combination_of_columns_base_commerce__orders_" in u]
+    builtin = [u for u in definitions if ".not_null_int_journey_events_unioned_occurred_at" in u]
+    assert combination and builtin
+    assert {definitions[u] for u in combination} == {_md5(dbt.version.__version__ + block.group(0))}
+    assert {definitions[u] for u in builtin} == {_md5(dbt.version.__version__)}
     relationships = [uid for uid in tests if ".relationships_fct_order_lines_order_id" in uid]
     assert relationships and not set(relationships) & sliced, "a parent may change: relationships read all"
 
