@@ -186,17 +186,6 @@ def source_timezones(dialect: str) -> str:
 
 # ------------------------------------------------------------------ files
 WRITER_THREADS = 2
-# How each Parquet file is written: without dictionary pages, column statistics or the stored Arrow schema.
-# A load folder holds a few hundred rows of a table, so a file's fixed cost is most of its writing: these
-# three were 30-45% of it (0.65 against 1.02 ms for a day of m's orders, 1.87 against 3.24 ms for a day of
-# its web events) for files of about the same size (snappy still compresses them). Real exporters write
-# Parquet both ways; readers (DuckDB, the raw gate) need neither (DECISIONLOG.md, "The generator writes
-# plain Parquet").
-PARQUET_WRITE_OPTIONS: dict[str, bool] = {
-    "use_dictionary": False,
-    "write_statistics": False,
-    "store_schema": False,
-}
 
 
 def _days(load_day: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -229,7 +218,7 @@ def _write_parquet(table: pa.Table, load_day: np.ndarray, path: Path, part: int 
         name, rows = day
         folder = path / f"load_date={name}"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.take(rows), folder / f"part-{part}.parquet", **PARQUET_WRITE_OPTIONS)
+        pq.write_table(table.take(rows), folder / f"part-{part}.parquet")
 
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
         list(pool.map(write, days))
