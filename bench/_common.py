@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 GB = 1024**3
@@ -233,20 +232,25 @@ def move_load(src: Path, dst: Path, name: str) -> int:
     return moved
 
 
+def job_command(raw: Path, wh: Path, *extra: str) -> list[str]:
+    """`insight-engine run` on landing zone ``raw`` into warehouse folder ``wh``, its gates and dbt target
+    inside it, logging JSON (what :func:`stage_seconds` reads)."""
+    cmd = [sys.executable, "-m", "insight_engine.cli", "run", "--raw-root", str(raw)]
+    cmd += ["--warehouse-dir", str(wh), "--gates-dir", str(wh / "gates"), "--target-path", str(wh / "target")]
+    return [*cmd, "--log-format", "json", *extra]
+
+
 def run_job(raw: Path, wh: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run `insight-engine run` on landing zone ``raw`` into warehouse folder ``wh`` (gates and dbt target
-    inside it), with ``env`` added to this environment: its wall seconds per stage and in total."""
-    cli = Path(sys.executable).with_name("insight-engine")
-    cmd = [str(cli), "run", "--raw-root", str(raw), "--warehouse-dir", str(wh), "--gates-dir"]
-    cmd += [str(wh / "gates"), "--target-path", str(wh / "target"), "--log-format", "json", *extra]
-    shown = [f"{k}={v}" for k, v in (env or {}).items()] + cmd
+    """:func:`job_command` with ``env`` added to this environment: its wall seconds per stage and in
+    total, and the peak RSS of its process tree (`peak_rss_gb`)."""
+    cmd = job_command(raw, wh, *extra)
+    shown = [f"{k}={v}" for k, v in (env or {}).items()] + ["insight-engine", *cmd[3:]]
     logging.getLogger("bench").info("%s", " ".join(shown))
-    started = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    run = SimpleNamespace(stdout=proc.stdout, started_at=started, ended_at=time.time())
-    stages = stage_seconds(run)  # type: ignore[arg-type]
-    stages["total"] = round(run.ended_at - started, 2)
+    run = measure(cmd, env={**os.environ, **(env or {})})
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    stages = stage_seconds(run)
+    stages["total"] = round(run.wall_s, 2)
+    stages["peak_rss_gb"] = round(run.peak_rss_gb, 2)
     logging.getLogger("bench").info("stages (s): %s", stages)
     return stages

@@ -41,7 +41,16 @@ import duckdb
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Measured, machine, measure, nodes_running_at, setup_logging, stage_at, stage_seconds
+from _common import (
+    Measured,
+    job_command,
+    machine,
+    measure,
+    nodes_running_at,
+    setup_logging,
+    stage_at,
+    stage_seconds,
+)
 from spark_vs_duckdb import compare, node_seconds, slowest
 
 from insight_engine.generate import SCALES
@@ -128,8 +137,7 @@ def raw_scan(zone: Path) -> dict:
 
 def job(name: str, zone: Path, warehouse: Path, work: Path, *extra: str) -> dict:
     """`insight-engine run` in a child process with its own warehouse folder, gates and dbt target."""
-    cmd = cli("run", "--raw-root", zone, "--warehouse-dir", warehouse, "--gates-dir", warehouse / "gates")
-    cmd += ["--target-path", str(warehouse / "target"), "--log-format", "json", *extra]
+    cmd = job_command(zone, warehouse, *extra)
     log.info("%s: %s", name, " ".join(["insight-engine", *cmd[3:]]))
     m = measure(cmd, env=child_env(work), cwd=work)
     check(m, name)

@@ -265,10 +265,10 @@ def _export_parquet(
             else entry["content_checksum"]
         )
         linked = _linked_from_previous(entry, folder, old_entries.get((schema, table)), path)
-        if linked is not None and reused is not None:
-            reused.append(f"{schema}.{table}")
         if linked is None:
             con.execute(f"copy (select * from {relation}) to {_sql_str(path)} ({PARQUET_OPTIONS})")
+        elif reused is not None:
+            reused.append(f"{schema}.{table}")
         entry["sha256"] = linked or sha256_file(path)
         entries.append(entry)
     manifest = {
