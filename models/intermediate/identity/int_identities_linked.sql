@@ -34,13 +34,13 @@
 
 with
 
-identities as (
+identities as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_identities_unioned') }}
 
 ),
 
-match_keys as (
+match_keys as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_identity_match_keys') }}
 
@@ -58,7 +58,7 @@ identity_key_fingerprints as (
 
 ),
 
-fingerprinted as (
+fingerprinted as {{ cte_not_materialized() }} (
 
     select
         identities.identity_id,
@@ -77,7 +77,7 @@ fingerprinted as (
 
 ),
 
-linking_keys as (
+linking_keys as {{ cte_not_materialized() }} (
 
     select
         identity_id,
@@ -90,7 +90,7 @@ linking_keys as (
 
 {% if is_incremental() -%}
 {{ require_input_fingerprint() }}
-built as (
+built as {{ cte_not_materialized() }} (
 
     select
         identity_id,

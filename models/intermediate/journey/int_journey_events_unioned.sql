@@ -8,6 +8,8 @@
     'event_type', 'touchpoint_id', 'channel', 'fallback_journey_stage', 'occurred_at',
     'input_fingerprint', 'rebuild_bucket'
 ] %}
+{#- a row's identity as stored (never null, tested): compared instead of the md5 key -#}
+{%- set match_columns = ['event_source', 'source_id'] %}
 
 {#-
     One row per touch from every source, before customer keys and touchpoint stages are attached
@@ -22,47 +24,49 @@
     late event, a re-delivered order now quarantined, a delivery that lost its date) through tombstones,
     because their keys exist only inside this model's union (incremental_by_row_select). Reading and
     hashing every source row stays (the union is the fingerprint); a daily run saves writing every event.
+    The rows are compared narrow first, then the changed ones read again: every CTE is therefore
+    `cte_not_materialized()`, or DuckDB would copy the whole union to read it twice.
 -#}
 
 with
 
-sessions as (
+sessions as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_web_sessions_sessionised') }}
 
 ),
 
-orders as (
+orders as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_commerce__orders') }}
 
 ),
 
-channel_touchpoints as (
+channel_touchpoints as {{ cte_not_materialized() }} (
 
     select * from {{ ref('order_channel_touchpoints') }}
 
 ),
 
-cases as (
+cases as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_crm__cases') }}
 
 ),
 
-interactions as (
+interactions as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_crm__interactions') }}
 
 ),
 
-responses as (
+responses as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_survey_answers_pivoted') }}
 
 ),
 
-session_events as (
+session_events as {{ cte_not_materialized() }} (
 
     select
         'web_session' as event_source,
@@ -78,7 +82,7 @@ session_events as (
 
 ),
 
-order_events as (
+order_events as {{ cte_not_materialized() }} (
 
     select
         'order' as event_source,
@@ -100,7 +104,7 @@ order_events as (
 
 -- a store purchase is handed over at the till (delivered_at = ordered_at): no delivery touch; an
 -- order of a channel the seed does not know is taken to travel with a carrier
-delivery_events as (
+delivery_events as {{ cte_not_materialized() }} (
 
     select
         'delivery' as event_source,
@@ -121,7 +125,7 @@ delivery_events as (
 
 ),
 
-case_events as (
+case_events as {{ cte_not_materialized() }} (
 
     select
         'support_case' as event_source,
@@ -137,7 +141,7 @@ case_events as (
 
 ),
 
-interaction_events as (
+interaction_events as {{ cte_not_materialized() }} (
 
     select
         'interaction' as event_source,
@@ -158,7 +162,7 @@ interaction_events as (
 
 ),
 
-response_events as (
+response_events as {{ cte_not_materialized() }} (
 
     select
         'survey_response' as event_source,
@@ -174,7 +178,7 @@ response_events as (
 
 ),
 
-unioned as (
+unioned as {{ cte_not_materialized() }} (
 
     select * from session_events
     union all
@@ -190,7 +194,7 @@ unioned as (
 
 ),
 
-keyed as (
+keyed as {{ cte_not_materialized() }} (
 
     select
         {{ surrogate_key(['event_source', 'source_id']) }} as event_key,
@@ -207,7 +211,7 @@ keyed as (
 
 ),
 
-fingerprinted as (
+fingerprinted as {{ cte_not_materialized() }} (
 
     select
         *,
@@ -221,12 +225,14 @@ fingerprinted as (
 ),
 
 {% if is_incremental() -%}
-{{ incremental_by_row_scope('event_key', 'fingerprinted') }}
+{{ incremental_by_row_scope('event_key', 'fingerprinted', match_columns=match_columns) }}
 {%- endif %}
 
 final as (
 
-    {{ incremental_by_row_select('event_key', 'fingerprinted', columns) }}
+    {{ incremental_by_row_select(
+        'event_key', 'fingerprinted', columns, match_columns=match_columns
+    ) }}
 
 )
 

@@ -19,7 +19,7 @@
 
 with
 
-events as (
+events as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_web__events') }}
 
@@ -31,7 +31,7 @@ linked as (
 
 ),
 
-fingerprinted as (
+fingerprinted as {{ cte_not_materialized() }} (
 
     select
         event_id,

@@ -20,25 +20,25 @@
 
 with
 
-events as (
+events as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_journey_events_unioned') }}
 
 ),
 
-linked as (
+linked as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_identities_linked') }}
 
 ),
 
-touchpoints as (
+touchpoints as {{ cte_not_materialized() }} (
 
     select * from {{ ref('touchpoints') }}
 
 ),
 
-attributed as (
+attributed as {{ cte_not_materialized() }} (
 
     select
         events.event_key,
@@ -65,7 +65,7 @@ attributed as (
 
 ),
 
-fingerprinted as (
+fingerprinted as {{ cte_not_materialized() }} (
 
     select
         *,

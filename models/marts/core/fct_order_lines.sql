@@ -20,13 +20,13 @@
 
 with
 
-int_order_lines_allocated as (
+int_order_lines_allocated as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_order_lines_allocated') }}
 
 ),
 
-fingerprinted as (
+fingerprinted as {{ cte_not_materialized() }} (
 
     select
         {{ columns | join(',\n        ') }},
