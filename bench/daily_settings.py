@@ -7,7 +7,12 @@ the whole scheduled job, stage by stage (e.g. a DuckDB setting the profile reads
 2. The newest load lands, and `insight-engine run` adds it `--rounds` times per environment, alternated,
    each time on a fresh copy of `<work>/base`: once with the `--a` variables, once with the `--b` ones.
 
-Prints each run's wall seconds per stage and the ratio of the best totals (b / a).
+Prints each run's wall seconds per stage and the ratio of the best totals (b / a). `--rounds 0` only
+builds `<work>/base`.
+
+Two commits instead of two settings: clone each into its own folder and pass
+`--a PYTHONPATH=<clone A> --b PYTHONPATH=<clone B>`; the job then imports `insight_engine`, and with it
+the dbt project next to it, from that clone (same venv, same dependencies).
 
     .venv/bin/python bench/daily_settings.py --scale m --work /tmp/bench_settings \\
         --a DUCKDB_PARQUET_METADATA_CACHE=false --b DUCKDB_PARQUET_METADATA_CACHE=true
@@ -61,6 +66,8 @@ def main() -> int:
             shutil.copytree(base, wh, symlinks=True)
             runs[name].append(run_job(raw, wh, env=env))
             log.info("round %d, %s: %.1f s", i + 1, name, runs[name][-1]["total"])
+    if not args.rounds:
+        return 0
     print(f"\ndaily run ({newest} added), {args.rounds} rounds alternated")
     for name, env in variants.items():
         label = " ".join(f"{k}={v}" for k, v in env.items()) or "(environment unchanged)"
