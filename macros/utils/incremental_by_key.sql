@@ -243,9 +243,9 @@ rebuilt_keys as (
       tombstones (rows whose `marker` column, never null in a real row, is null). One pass joining whole
       rows carried every column of both sides through the join: at scale m with a tenth of the memory
       limit the two passes took 0.4x as long, at l with 4GB a few percent less (DECISIONLOG,
-      "Incremental by row: a narrow comparison first"). The input is read twice, so the model declares `fingerprinted` and every
-      CTE it reads `cte_not_materialized()`: DuckDB would otherwise copy the whole input once to read it
-      twice.
+      "Incremental by row: a narrow comparison first"). The input is read twice, so the model declares
+      `fingerprinted` and every CTE it reads `cte_not_materialized()`: DuckDB would otherwise copy the
+      whole input once to read it twice.
     * Spark: the by-key scope (changed keys, their whole buckets) and insert_overwrite of those buckets,
       which leaves a vanished key out.
     `match_columns` (default: the key) are columns of the input and of the table that identify a row as
