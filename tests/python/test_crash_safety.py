@@ -199,5 +199,11 @@ def test_the_publish_log_names_every_killed_run_and_its_stage(crash_loop: CrashL
     killed = {row[2] for row in crash_loop.publish_log if row[1] == "killed"}
     assert {"raw_gate", "dbt_build", "mart_gate"} <= killed
     rolled = [row for row in crash_loop.publish_log if "killed after the serving file's rename" in row[3]]
-    assert len(rolled) == 1  # the run killed after the rename is published: serving holds it
+    # the run killed after the rename is published: serving holds it; the random kill adds a second such
+    # run when its moment fell after its own rename (its serving is B), which the machine's load decides
+    random_renamed = any(
+        kill.command == "random" and kill.returncode == -signal.SIGKILL and kill.serving_is == "B"
+        for kill in crash_loop.kills
+    )
+    assert 1 <= len(rolled) <= 1 + random_renamed, (rolled, random_renamed)
     assert all(row[1] == "published" for row in rolled)
