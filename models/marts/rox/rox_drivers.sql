@@ -341,7 +341,8 @@ outcome_values as (
 
 ),
 
-paired as (
+-- read by two group-bys: computed twice (about 3 s at scale l) rather than copied (43M rows, spilling)
+paired as {{ cte_not_materialized() }} (
 
     select
         driver_values.driver,
@@ -374,6 +375,9 @@ aggregated as (
         count(case when not is_present then 1 end) as n_absent,
         avg(case when is_present then outcome_value end) as mean_when_present,
         avg(case when not is_present then outcome_value end) as mean_when_absent,
+        -- crude variances: each side over all strata
+        var_samp(case when is_present then outcome_value end) as var_present,
+        var_samp(case when not is_present then outcome_value end) as var_absent,
         -- corr() is undefined (NaN or null by engine) when either side does not vary; a perfect
         -- correlation comes out of floating point as 1.0000000000000002 (three answers are enough),
         -- which no correlation is: kept within -1..1
@@ -435,28 +439,14 @@ adjusted as (
 
 ),
 
--- crude variances: each side over all strata
-crude_spread as (
-
-    select
-        driver,
-        driver_level,
-        outcome,
-        var_samp(case when is_present then outcome_value end) as var_present,
-        var_samp(case when not is_present then outcome_value end) as var_absent
-    from paired
-    group by driver, driver_level, outcome
-
-),
-
 compared as (
 
     select
         aggregated.*,
         aggregated.mean_when_present - aggregated.mean_when_absent as difference_of_means,
         1.96 * sqrt(
-            coalesce(crude_spread.var_present, 0) / nullif(aggregated.n_present, 0)
-            + coalesce(crude_spread.var_absent, 0) / nullif(aggregated.n_absent, 0)
+            coalesce(aggregated.var_present, 0) / nullif(aggregated.n_present, 0)
+            + coalesce(aggregated.var_absent, 0) / nullif(aggregated.n_absent, 0)
         ) as difference_margin,
         adjusted.adjusted_difference,
         1.96 * sqrt(adjusted.adjusted_variance) as adjusted_margin,
@@ -465,11 +455,6 @@ compared as (
         {{ is_low_confidence('aggregated.n_present') }}
         or {{ is_low_confidence('aggregated.n_absent') }} as is_low_confidence
     from aggregated
-    left join crude_spread
-        on
-            aggregated.driver = crude_spread.driver
-            and aggregated.driver_level = crude_spread.driver_level
-            and aggregated.outcome = crude_spread.outcome
     left join adjusted
         on
             aggregated.driver = adjusted.driver
