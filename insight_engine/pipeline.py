@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from insight_engine import gated, ledger, runlog
+from insight_engine import duck, gated, ledger, runlog
 from insight_engine import publish as pub
 from insight_engine.exitcodes import ExitCode, for_failed_gate
 from insight_engine.inputs import check_dbt_vars, check_path, check_run_id
@@ -369,17 +369,23 @@ def run(
     if all_vars:
         args += ["--vars", json.dumps(all_vars)]
     observer = DbtObserver(dbt_log)
+    threads, threads_reason = duck.dbt_threads(paths.build_warehouse)
+    runlog.event(
+        "run", "dbt_threads", f"dbt runs {threads} node(s) at once: {threads_reason}", threads=threads
+    )
     built = run_dbt(
         args,
         raw_root=paths.raw_root,
         warehouse=paths.build_warehouse,
         target_path=paths.target_path,
+        extra_env={duck.DBT_THREADS_ENV: str(threads)},
         callbacks=[observer],
         console_log_level={"console": None, "quiet": "warn", "events": "none"}[dbt_log],
     )
     result.gates["dbt_build"] = {
         "success": built.success,
         "seconds": round(time.perf_counter() - t, 2),
+        "threads": threads,
         "counts": built.counts,
         "failed": built.failures[:20],
     }

@@ -277,6 +277,43 @@ def test_the_profile_and_the_job_default_to_the_same_memory_limit(monkeypatch: p
     assert defaults == [duck.memory_limit()], (defaults, duck.memory_limit())
 
 
+def test_dbt_runs_one_node_at_a_time_only_on_a_warehouse_larger_than_duckdbs_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two dbt nodes share one DuckDB limit: past it the job runs them one at a time; DBT_THREADS wins."""
+    monkeypatch.delenv(duck.DBT_THREADS_ENV, raising=False)
+    monkeypatch.setenv(duck.MEMORY_LIMIT_ENV, "1MB")
+    warehouse = tmp_path / "insight_engine.duckdb"
+    assert duck.dbt_threads(warehouse)[0] == 2, "no warehouse yet (a first build)"
+    warehouse.write_bytes(b"x" * 1_000_000)
+    assert duck.dbt_threads(warehouse)[0] == 2, "exactly the limit (1MB = 10^6 bytes, as DuckDB reads it)"
+    warehouse.write_bytes(b"x" * 1_000_001)
+    threads, reason = duck.dbt_threads(warehouse)
+    assert threads == 1 and "larger than DuckDB's memory limit (1MB)" in reason
+    monkeypatch.setenv(duck.MEMORY_LIMIT_ENV, "1MiB")  # 1,048,576 bytes
+    assert duck.dbt_threads(warehouse)[0] == 2
+    monkeypatch.setenv(duck.DBT_THREADS_ENV, "3")
+    assert duck.dbt_threads(warehouse) == (3, "DBT_THREADS=3")
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(duck.DBT_THREADS_ENV, bad)
+        with pytest.raises(ValueError, match="whole number of dbt threads"):
+            duck.dbt_threads(warehouse)
+    assert [duck.size_bytes(t) for t in ("4GB", "4 GiB", "6000MB", "512", "lots")] == [
+        4 * 10**9,
+        4 * 2**30,
+        6 * 10**9,
+        512,
+        None,
+    ]
+
+
+def test_the_profile_defaults_to_the_jobs_dbt_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt run by hand reads DBT_THREADS' default from profiles.yml; the job's default must be the same."""
+    profile = (Path(__file__).parents[2] / "profiles.yml").read_text()
+    defaults = re.findall(r"env_var\('DBT_THREADS', '([^']+)'\)", profile)
+    assert defaults == [str(duck.DEFAULT_DBT_THREADS)], defaults
+
+
 def test_the_content_checksum_ignores_row_order_and_float_noise_not_changed_values(tmp_path: Path) -> None:
     """The manifest's checksum: equal for the same rows in any order, for doubles that differ in their last
     bit and for the table's own Parquet export; different when a value, a NULL or a duplicate row changes."""
