@@ -71,7 +71,7 @@ def dbt_threads(warehouse: Path) -> tuple[int, str]:
 
     ``DBT_THREADS`` wins when set. Otherwise 2 (the 2 cores this job is sized for), and 1 when the build
     warehouse is already larger than DuckDB's memory limit: the nodes of one dbt process share one DuckDB
-    database and its limit, and at that size two heavy nodes at once spill and each runs 2-3 times
+    database and its limit, and at that size two heavy nodes at once spill and each runs 2-4 times
     slower than alone. Measured on the daily run (bench/README.md, "One dbt node at a time"): at scale l
     (a 12 GB warehouse) the dbt build took 367.4 and 431.8 s with 1 thread against 411.7 and 545.2 s with 2
     (two rounds); at m (1.3 GB) 58.7 s with 2 against 82.8 s with 1, where many small nodes gain from

@@ -341,7 +341,7 @@ outcome_values as (
 
 ),
 
--- read by two group-bys: computed twice (about 3 s at scale l) rather than copied (43M rows, spilling)
+-- read by two group-bys: computed twice (3 s at scale l) rather than copied (43M rows, spilling)
 paired as {{ cte_not_materialized() }} (
 
     select
