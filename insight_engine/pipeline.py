@@ -371,7 +371,7 @@ def run(
     observer = DbtObserver(dbt_log)
     threads, threads_reason = duck.dbt_threads(paths.build_warehouse)
     runlog.event(
-        "run", "dbt_threads", f"dbt runs {threads} node(s) at once: {threads_reason}", threads=threads
+        "dbt_build", "dbt_threads", f"dbt runs {threads} node(s) at once: {threads_reason}", threads=threads
     )
     built = run_dbt(
         args,
