@@ -411,8 +411,9 @@ def test_both_row_engines_agree_on_the_built_xs_marts(xs: Any, tmp_path: Path) -
     sql = _mart_gate(xs.warehouse, tmp_path, "sql")
     by_sql = _assert_same_gate(gx, sql)
     row_level = [r for t in sql.tables for r in t.expectations if r.expectation in SQL_ROW_TYPES]
-    # the marts' decimal amounts stay GX's (pandas compares Decimal objects); everything else is counted
-    # in DuckDB: not null, unique, sets, bounds on integers and doubles, pairs of timestamps
+    # the marts' decimal amounts are DuckDB's too where their bounds are whole numbers (amounts >= 0);
+    # everything is counted in DuckDB: not null, unique, sets, bounds on integers, doubles and decimals,
+    # pairs of timestamps
     assert by_sql > 60 and by_sql >= len(row_level) - 15, (by_sql, len(row_level))
     assert {r.expectation for t in sql.tables for r in t.expectations if r.details.get("row_engine")} >= {
         "expect_column_values_to_not_be_null",
@@ -465,7 +466,9 @@ def edge_marts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         (between, {"column": "n_big", "min_value": 10, "max_value": 12, "strict_max": True}),
         (between, {"column": "x", "min_value": 0, "max_value": 1}),
         (between, {"column": "x", "min_value": 0, "strict_min": True}),
-        (between, {"column": "amount", "min_value": 0, "max_value": 10}),  # decimal: GX's
+        (between, {"column": "amount", "min_value": 0, "max_value": 10}),  # decimal, whole bounds: DuckDB's
+        (between, {"column": "amount", "min_value": 0.5}),  # decimal, a float bound: GX's
+        (between, {"column": "amount", "min_value": 1.5, "max_value": 100}),  # decimal, a float bound: GX's
         (in_set, {"column": "label", "value_set": ["a", "A", ""]}),
         (in_set, {"column": "n_int", "value_set": [1, 2, 5.0]}),
         (in_set, {"column": "flag", "value_set": [True]}),  # booleans: GX's
@@ -491,9 +494,10 @@ def test_both_row_engines_agree_on_the_edges_of_a_mart(edge_marts: tuple[Path, P
     by_sql = _assert_same_gate(gx, sql)
     results = sql.table("core.edge").expectations
     fallback = [r for r in results if r.expectation in SQL_ROW_TYPES and not r.details.get("row_engine")]
-    # GX keeps the decimal unique and between, the boolean set and the double unique (pandas counts -0.0
-    # and 0.0 as one value); the other 25 are DuckDB's
-    assert len(fallback) == 4 and by_sql == 25, (len(fallback), by_sql)
+    # GX keeps the decimal unique, the decimal between with float bounds, the boolean set and the double
+    # unique (pandas counts -0.0 and 0.0 as one value); the other 26 are DuckDB's, the decimal between
+    # with whole-number bounds among them
+    assert len(fallback) == 5 and by_sql == 26, (len(fallback), by_sql)
     # the edges do find something, and the PII column is named with either engine
     assert sum(1 for r in results if r.unexpected_count) > 15
     assert not sql.success and any("email" in f for f in sql.failures), sql.failures

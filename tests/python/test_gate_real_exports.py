@@ -240,6 +240,74 @@ def test_a_missing_required_column_fails_naming_file_table_and_column(tmp_path: 
     ), g.failures
 
 
+def test_schema_checks_judge_each_schema_once_and_name_every_file_in_order(tmp_path: Path) -> None:
+    """The schema checks group files by schema (thousands of files of one schema at scale l): a problem
+    is still reported for every file that has it, in file order, and the counts cover every file."""
+    raw = tmp_path / "raw"
+    bad = []
+    for day in range(1, 7):
+        missing = day in (2, 5, 6)
+        columns = orders(order_id=None) if missing else orders()
+        path = put_parquet(raw, "commerce.orders", columns, load_date=f"2026-01-0{day}")
+        if missing:
+            bad.append(str(path.relative_to(raw)))
+    # a seventh file with the columns in another order is another schema, with no problem
+    put_parquet(raw, "commerce.orders", dict(reversed(list(orders().items()))), load_date="2026-01-07")
+    g = gate(raw, tmp_path / "out", "commerce.orders")
+    assert not g.success
+    exists = result(g, "commerce.orders", "expect_column_to_exist", "order_id")
+    assert exists.details["problems"] == [f"{rel}: missing required column order_id" for rel in bad]
+    assert exists.details["units_checked"] == 7
+
+
+def test_landing_files_lists_what_rglob_listed(tmp_path: Path) -> None:
+    """The raw gate's file listing (one scandir per folder) finds exactly the files, in exactly the order,
+    of the ``rglob`` it replaced: hidden and foreign names skipped, linked files kept, linked folders not
+    entered, files outside a load folder listed (the gate names them)."""
+    from insight_engine.validate import _landing_files
+
+    table = tmp_path / "raw" / "commerce" / "orders"
+    for rel in [
+        "load_date=2026-01-02/part-1.parquet",
+        "load_date=2026-01-02/part-0.parquet",
+        "load_date=2026-01-01/part-0.csv.gz",
+        "load_date=2026-01-01/.part-0.parquet",
+        "load_date=2026-01-01/_SUCCESS",
+        "load_date=2026-01-01/notes.txt",
+        "load_date=2026-01-01/deeper/part-9.parquet",
+        "load_date=2026-01-01-x/part-0.parquet",
+        "stray.csv",
+    ]:
+        (table / rel).parent.mkdir(parents=True, exist_ok=True)
+        (table / rel).write_bytes(b"x")
+    outside = tmp_path / "elsewhere"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "part-0.parquet").write_bytes(b"x")
+    (table / "load_date=2026-01-03").symlink_to(outside / "inner", target_is_directory=True)
+    (table / "load_date=2026-01-02" / "linked.parquet").symlink_to(outside / "inner" / "part-0.parquet")
+    expected = [
+        str(p.relative_to(table))
+        for p in sorted(p for p in table.rglob("*") if p.is_file() and contract.file_format(p))
+    ]
+    assert _landing_files(table) == expected
+    assert "load_date=2026-01-02/linked.parquet" in expected and len(expected) == 7
+    assert _landing_files(tmp_path / "raw" / "crm" / "nothing") == []
+
+
+def test_one_schema_reads_the_rows_union_by_name_reads(tmp_path: Path) -> None:
+    """``one_schema`` (files the gate found to share one schema) reads what union by name reads."""
+    raw = tmp_path / "raw"
+    files = [put_parquet(raw, "commerce.orders", orders(), load_date=f"2026-01-0{day}") for day in (1, 2, 3)]
+    con = duckdb.connect()
+    united, bound = (
+        con.execute(
+            f"select * from {contract.parquet_reader_sql(files, one_schema=one)} order by load_date, order_id"
+        ).fetchall()
+        for one in (False, True)
+    )
+    assert united == bound and len(united) == 3 * N
+
+
 def test_an_incompatible_column_type_fails_naming_file_and_column(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     bad = put_parquet(raw, "commerce.orders", orders(channel=pa.array([[1, 2]] * N, pa.list_(pa.int64()))))
