@@ -4,12 +4,14 @@ and ``<out>/_manifest.json``."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+import resource
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +44,7 @@ from insight_engine.generator.writer import (
     DEFAULT_DIALECT,
     DIALECTS,
     SPARSE_METRICS,
+    LoadFiles,
     dialect_notes,
     source_timezones,
     sparse_frames,
@@ -66,6 +69,19 @@ STEPS: list[tuple[str, Callable[[World], None]]] = [
     ("crm.interactions", crm.interactions),
     ("web.events", web.events),
 ]
+
+
+@contextlib.contextmanager
+def _closing(files: LoadFiles | None) -> Iterator[None]:
+    """Close the load files after the last shard (their footers), and on an error too (the descriptors)."""
+    try:
+        yield
+    finally:
+        if files is not None:
+            t = time.perf_counter()
+            n = len(files)
+            files.close()
+            log.info("closed %d load files (one per table and load) in %.1fs", n, time.perf_counter() - t)
 
 
 @dataclass
@@ -144,6 +160,34 @@ def _simulate(w: World, shard: int, shards: int) -> None:
         log.info("%s[%d/%d] simulated %-20s %.1fs", part, i, len(STEPS), name, time.perf_counter() - t)
 
 
+def _load_files(shards: int, dialect: str, n_tables: int, days: int) -> LoadFiles | None:
+    """The one-file-per-load writer of a world in shards (:class:`LoadFiles`), or None: one shard writes
+    each file whole, and CSV keeps a file per shard (its header and gzip stream are per file). Every load
+    file of every table stays open until the last shard: the open-file limit is raised to fit them, and
+    where the hard limit does not allow it each shard writes its own ``part-<n>`` files, as before."""
+    if shards == 1 or dialect == "csv":
+        return None
+    need = n_tables * (days + 7) + 1024  # the loads' files, and room for everything else
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            target = soft
+        if target < need:
+            log.warning(
+                "each of the %d shards writes its own part file per load: the open-file limit (%d, "
+                "hard %d) is below the %d files one file per load keeps open (raise it with ulimit -n)",
+                shards,
+                soft,
+                hard,
+                need,
+            )
+            return None
+    return LoadFiles()
+
+
 def generate(
     out: Path,
     scale: str = "xs",
@@ -198,6 +242,7 @@ def generate(
     truth: list[pd.DataFrame] = []
     id_next: dict[str, int] = {}
     shards = shard_count(scale)
+    files = _load_files(shards, dialect, len(tables), days)
 
     def write_shard(shard: int, frames: Frames, shard_bad: dict[str, dict[str, int]]) -> None:
         for key, table in tables.items():
@@ -209,7 +254,7 @@ def generate(
             if shard > 0 and key in SHARED_TABLES:
                 continue
             t = time.perf_counter()
-            n = write_table(frames[key], table, path, dialect, end_date, part=shard)
+            n = write_table(frames[key], table, path, dialect, end_date, part=shard, files=files)
             result.rows[key] = result.rows.get(key, 0) + n
             if key in shard_bad:
                 counts = bad_counts(frames[key], list(shard_bad[key]))
@@ -223,7 +268,8 @@ def generate(
     # numpy, the writing mostly Arrow encoding that releases the GIL, so the two overlap on two cores. At
     # most two shards are in memory (the one being written, the one being simulated); shards are written in
     # order, one at a time, so shard 0 still replaces each table's folder before the others add to it.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer") as writer:
+    # The load files close after the writer thread has stopped (contexts exit last to first).
+    with _closing(files), ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer") as writer:
         writing: Future[None] | None = None
         for shard in range(shards):
             w = World(

@@ -27,9 +27,9 @@ SCALES: dict[str, dict[str, int]] = {
     "l": {"persons": 1_000_000, "days": 730, "products": 3_000},
 }
 
-# Worlds above this many people are simulated and written in shards of this many (one ``part-<n>`` file per
-# shard in each load folder), so the generator's memory stays that of one shard (about 4 GB at 100,000 people)
-# whatever the scale. Smaller worlds are one shard and exactly what they were before shards existed.
+# Worlds above this many people are simulated and written in shards of this many (a row group per shard in
+# each load's one file, writer.LoadFiles), so the generator's memory stays that of one shard (about 4 GB at
+# 100,000 people, plus about 1.6 GB of open load files at l) whatever the scale. Smaller worlds are one shard and exactly what they were before shards existed.
 # Read at call time from this module only (set it here, e.g. in a test, to shard a small world).
 SHARD_PERSONS = 100_000
 # tables every shard shares (the catalogue, the survey definitions): simulated alike, written by shard 0 only

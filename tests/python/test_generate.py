@@ -96,15 +96,19 @@ def test_ground_truth_covers_every_system(xs_raw):
 
 def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
     """Scale l is simulated and written 100,000 people at a time (flat memory). Shrunk to 300 people a shard,
-    xs becomes 4 shards: each load folder holds one part file per shard, ids stay unique across shards, the
-    shared tables (catalogue, surveys) are written once, and the same seed gives the same world."""
+    xs becomes 4 shards: each load folder holds one file with a row group per shard that has rows for it,
+    ids stay unique across shards, the shared tables (catalogue, surveys) are written once, and the same
+    seed gives the same world."""
     monkeypatch.setattr(world, "SHARD_PERSONS", 300)  # its one home, read at call time
     a, b = tmp_path / "a", tmp_path / "b"
     res = generate(a, scale="xs", seed=5, days=45)
     generate(b, scale="xs", seed=5, days=45)
     assert _digest(a) == _digest(b)
-    parts = {f.name for f in (a / "web" / "events").glob("load_date=*/*.parquet")}
-    assert parts == {"part-0.parquet", "part-1.parquet", "part-2.parquet", "part-3.parquet"}
+    files = sorted((a / "web" / "events").glob("load_date=*/*"))
+    assert {f.name for f in files} == {"part-0.parquet"}
+    assert len(files) == len({f.parent for f in files}) == 45  # one file per load
+    # a busy day's file holds every shard's rows, one row group each
+    assert max(pq.ParquetFile(f).num_row_groups for f in files) == 4
     assert res.rows["commerce.products"] == gen.SCALES["xs"]["products"]
     assert res.rows["survey.surveys"] == len(gen.SURVEYS)
     assert {f.name for f in (a / "commerce" / "products").glob("load_date=*/*")} == {"part-0.parquet"}
@@ -135,6 +139,34 @@ def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
         assert emails[0] > 0.8 * gen.SCALES["xs"]["persons"], (
             emails
         )  # e-mails are numbered per world, not shard
+
+
+def test_shards_write_their_own_files_when_the_open_file_limit_is_too_low(tmp_path, monkeypatch, caplog):
+    """One file per load keeps every load file open until the last shard; where the hard limit cannot be
+    raised that far, each shard writes its own part files, and says why; the world is the same."""
+    from insight_engine.generator import run as generator_run
+
+    monkeypatch.setattr(world, "SHARD_PERSONS", 300)
+    monkeypatch.setattr(generator_run.resource, "getrlimit", lambda _: (256, 512))
+    monkeypatch.setattr(
+        generator_run.resource, "setrlimit", lambda *_: (_ for _ in ()).throw(ValueError("not allowed"))
+    )
+    with caplog.at_level("WARNING"):
+        generate(tmp_path / "parts", scale="xs", seed=5, days=45)
+    assert "open-file limit (256, hard 512)" in caplog.text
+    parts = {f.name for f in (tmp_path / "parts" / "web" / "events").glob("load_date=*/*.parquet")}
+    assert parts == {"part-0.parquet", "part-1.parquet", "part-2.parquet", "part-3.parquet"}
+    monkeypatch.undo()
+    monkeypatch.setattr(world, "SHARD_PERSONS", 300)
+    generate(tmp_path / "one", scale="xs", seed=5, days=45)
+    with duckdb.connect() as con:
+        tables = [
+            con.execute(
+                f"select * from read_parquet('{tmp_path / name}/web/events/*/*.parquet') order by all"
+            ).fetchall()
+            for name in ("parts", "one")
+        ]
+    assert tables[0] == tables[1] and len(tables[0]) > 1_000
 
 
 def test_same_person_has_differently_formatted_contacts(xs_raw):
