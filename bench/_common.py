@@ -235,9 +235,33 @@ def move_load(src: Path, dst: Path, name: str) -> int:
 def job_command(raw: Path, wh: Path, *extra: str) -> list[str]:
     """`insight-engine run` on landing zone ``raw`` into warehouse folder ``wh``, its gates and dbt target
     inside it, logging JSON (what :func:`stage_seconds` reads)."""
+    raw, wh = Path(raw).resolve(), Path(wh).resolve()  # the job runs in another folder (run_job)
     cmd = [sys.executable, "-m", "insight_engine.cli", "run", "--raw-root", str(raw)]
     cmd += ["--warehouse-dir", str(wh), "--gates-dir", str(wh / "gates"), "--target-path", str(wh / "target")]
     return [*cmd, "--log-format", "json", *extra]
+
+
+def job_folder(wh: Path) -> Path:
+    """The folder a job runs in: the warehouse folder's parent, never the repository. ``python -m`` puts
+    the working folder first on ``sys.path``, so a job started in the repository imported its
+    ``insight_engine`` whatever ``PYTHONPATH`` named (and the editable install's finder comes after
+    ``PYTHONPATH`` only outside it)."""
+    folder = Path(wh).resolve().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def imported_from(wh: Path, env: dict[str, str] | None = None) -> Path:
+    """The folder of the ``insight_engine`` package a job with ``env`` imports (checked, not assumed)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import insight_engine; print(insight_engine.__file__)"],
+        env={**os.environ, **(env or {})},
+        cwd=job_folder(wh),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip()).parent
 
 
 def run_job(raw: Path, wh: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, float]:
@@ -246,7 +270,7 @@ def run_job(raw: Path, wh: Path, *extra: str, env: dict[str, str] | None = None)
     cmd = job_command(raw, wh, *extra)
     shown = [f"{k}={v}" for k, v in (env or {}).items()] + ["insight-engine", *cmd[3:]]
     logging.getLogger("bench").info("%s", " ".join(shown))
-    run = measure(cmd, env={**os.environ, **(env or {})})
+    run = measure(cmd, env={**os.environ, **(env or {})}, cwd=job_folder(wh))
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({run.returncode}):\n{run.stderr[-3000:]}")
     stages = stage_seconds(run)

@@ -12,7 +12,9 @@ builds `<work>/base`.
 
 Two commits instead of two settings: clone each into its own folder and pass
 `--a PYTHONPATH=<clone A> --b PYTHONPATH=<clone B>`; the job then imports `insight_engine`, and with it
-the dbt project next to it, from that clone (same venv, same dependencies).
+the dbt project next to it, from that clone (same venv, same dependencies). Jobs run beside the work
+folder, not in the repository (whose `insight_engine` `python -m` would import first), and each variant's
+package folder is checked and logged before the first run.
 
     .venv/bin/python bench/daily_settings.py --scale m --work /tmp/bench_settings \\
         --a DUCKDB_PARQUET_METADATA_CACHE=false --b DUCKDB_PARQUET_METADATA_CACHE=true
@@ -22,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
+from pathlib import Path
 
-from _common import daily_load_bench, move_load, newest_load, run_job
+from _common import daily_load_bench, imported_from, move_load, newest_load, run_job
 
 log = logging.getLogger("bench.daily_settings")
 
@@ -48,6 +52,12 @@ def _variants(parser: argparse.ArgumentParser) -> None:
 def main() -> int:
     args, work, raw = daily_load_bench(__doc__.splitlines()[0], "bench_settings_", _variants)
     variants = {"a": _env(args.a), "b": _env(args.b)}
+    for name, env in variants.items():  # a PYTHONPATH that does not take effect compares a commit with itself
+        package = imported_from(work / f"daily_{name}", env)
+        wanted = env.get("PYTHONPATH", "").split(os.pathsep)[0]
+        if wanted and not package.is_relative_to(Path(wanted).resolve()):
+            raise SystemExit(f"variant {name} imports insight_engine from {package}, not from {wanted}")
+        log.info("variant %s imports insight_engine from %s", name, package)
     base = work / "base"
     newest = newest_load(raw)
     if not (base / "insight_engine.duckdb").exists():
