@@ -794,8 +794,7 @@ class _RawSource:
         for inside in _landing_files(folder):
             rel = f"{prefix}/{inside}"
             fmt = contract.file_format(inside)
-            partition, sep, _ = inside.partition("/")
-            loaded = _partition_date(partition) if sep and "/" not in inside[len(partition) + 1 :] else None
+            loaded = _file_load_date(inside)
             if loaded is None:
                 units.append(
                     _SchemaUnit(
@@ -988,16 +987,9 @@ class _RawSource:
         return problems
 
     def load_dates(self, table: str) -> set[date]:
-        folder = self.folder(table)
-        if not folder.is_dir():
-            return set()
-        return {
-            date.fromisoformat(p.name.split("=", 1)[1])
-            for p in folder.iterdir()
-            if p.is_dir()
-            and _is_load_date_folder(p.name)
-            and any(f.is_file() and contract.file_format(f) for f in p.iterdir())
-        }
+        """The load dates whose folder holds a landing file of the table."""
+        loaded = (_file_load_date(inside) for inside in _landing_files(self.folder(table)))
+        return {d for d in loaded if d is not None}
 
 
 def _gzip_damage(path: Path) -> str | None:
@@ -1036,6 +1028,13 @@ def _landing_files(folder: Path) -> list[str]:
     return ["/".join(parts) for parts in sorted(found)]
 
 
+def _file_load_date(inside: str) -> date | None:
+    """The load date of a landing file given relative to its table folder (``load_date=D/<file>``); None
+    for a file anywhere else (beside the load folders, deeper, or in a folder of another name)."""
+    partition, sep, name = inside.partition("/")
+    return _partition_date(partition) if sep and "/" not in name else None
+
+
 @functools.lru_cache(maxsize=65_536)
 def _partition_date(name: str) -> date | None:
     """The date a ``load_date=YYYY-MM-DD`` folder name stands for (None for any other name)."""
@@ -1045,10 +1044,6 @@ def _partition_date(name: str) -> date | None:
         return date.fromisoformat(name.split("=", 1)[1])
     except ValueError:
         return None
-
-
-def _is_load_date_folder(name: str) -> bool:
-    return _partition_date(name) is not None
 
 
 class _WarehouseSource:
