@@ -35,12 +35,14 @@ events as (
 
 ),
 
+-- a device's e-mails differ exactly when the smallest and the largest differ: min and max are
+-- plain aggregates, where count(distinct) kept a set of e-mails per device
 web_devices as (
 
     select
         anonymous_id,
         min(user_email) as user_email,
-        count(distinct user_email) as n_emails,
+        min(user_email) <> max(user_email) as is_shared_device,
         min(occurred_at) as first_seen_at
     from events
     where user_email is not null and anonymous_id is not null
@@ -56,7 +58,7 @@ unioned as (
         email,
         phone_e164,
         crm_customer_id,
-        1 as n_emails,
+        false as is_shared_device,
         created_at as first_seen_at
     from crm_customers
 
@@ -68,7 +70,7 @@ unioned as (
         email,
         phone_e164,
         null as crm_customer_id,
-        1 as n_emails,
+        false as is_shared_device,
         created_at as first_seen_at
     from shop_customers
 
@@ -80,7 +82,7 @@ unioned as (
         email,
         phone_e164,
         crm_customer_id,
-        1 as n_emails,
+        false as is_shared_device,
         sent_at as first_seen_at
     from invitations
 
@@ -92,7 +94,7 @@ unioned as (
         email,
         null as phone_e164,
         null as crm_customer_id,
-        1 as n_emails,
+        false as is_shared_device,
         submitted_at as first_seen_at
     from responses
     where invitation_id is null and email is not null
@@ -103,10 +105,10 @@ unioned as (
     select
         'web' as source_system,
         anonymous_id as source_id,
-        case when n_emails = 1 then user_email end as email,
+        case when not is_shared_device then user_email end as email,
         null as phone_e164,
         null as crm_customer_id,
-        n_emails,
+        is_shared_device,
         first_seen_at
     from web_devices
 
@@ -122,7 +124,7 @@ final as (
         {{ email_match_key('email') }} as email_match_key,
         phone_e164,
         crm_customer_id,
-        n_emails > 1 as is_shared_device,
+        is_shared_device,
         first_seen_at,
         -- the earliest identity anchors its component, so keys stay put when later data arrives
         coalesce({{ iso_timestamp_text('first_seen_at') }}, '9999-12-31T00:00:00')

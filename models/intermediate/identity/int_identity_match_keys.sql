@@ -44,16 +44,17 @@ keys as (
 
 ),
 
+-- an identity's phone key is its own phone, so the e-mails behind a phone come from the
+-- identities alone, without joining the keys back to them; they differ exactly when the smallest
+-- and the largest differ (min and max skip nulls, as count(distinct) did)
 phone_emails as (
 
     select
-        keys.match_key,
-        count(distinct identities.email_match_key) as n_distinct_emails
-    from keys
-    inner join identities
-        on keys.identity_id = identities.identity_id
-    where keys.match_rule = 'phone'
-    group by keys.match_key
+        'phone:' || phone_e164 as match_key,
+        min(email_match_key) <> max(email_match_key) as is_ambiguous
+    from identities
+    where phone_e164 is not null
+    group by phone_e164
 
 ),
 
@@ -63,7 +64,7 @@ final as (
         keys.identity_id,
         keys.match_key,
         keys.match_rule,
-        coalesce(phone_emails.n_distinct_emails > 1, false) as is_ambiguous
+        coalesce(phone_emails.is_ambiguous, false) as is_ambiguous
     from keys
     left join phone_emails
         on keys.match_key = phone_emails.match_key
