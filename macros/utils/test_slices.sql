@@ -21,9 +21,17 @@
       var `test_incremental_slices` is on (the default), the attached model wrote a slice in this very
       invocation, the invocation before it was clean and passed this test as it is defined now, and the
       test is one of the four above. Anything else tests the whole table: relationships (a parent may
-      change), singular tests, tests of tables and views (a view is computed again on every read: an
-      edited view changes its old rows), `--full-refresh`, a first build, a `dbt test` on its own, a new
-      or changed test, and the run after a failed, killed, partial or untested (`dbt run`) one.
+      change), singular tests, tests of tables and of most views (a view is computed again on every read:
+      an edited view changes its old rows), `--full-refresh`, a first build, a `dbt test` on its own, a
+      new or changed test, and the run after a failed, killed, partial or untested (`dbt run`) one;
+    * a view whose every row is a function of one row of its one parent, an incremental model (a
+      staging view: renames, casts and a row filter of its base model, carrying the base's key columns),
+      says so with `meta: {test_slices_from_parent: true}` (dbt_project.yml sets it on staging/), and
+      its tests are then sliced by the parent's slice, as if they were the parent's. The view's
+      definition as DuckDB holds it is part of the test's key: a view edited since, or one whose macros
+      expand differently, tests its whole table once. tests/python/test_test_slices.py reads every such
+      view's compiled SQL and refuses joins, aggregates, window functions, DISTINCT, set operations and
+      clocks.
 
     Spark writes no slices (its strategies overwrite partitions): its tests read whole tables.
 -#}
@@ -105,15 +113,16 @@ values ('{{ invocation_id }}', '{{ flags.WHICH }}', now(), null, null, null)
         {%- endif -%}
         {%- if result.status == 'pass' -%}
             {%- set metadata = result.node.test_metadata -%}
-            {%- do passed.append(test_slices_test_key(
-                result.node.unique_id, result.node.config.where, metadata.name if metadata else none)) -%}
+            {%- set attached = graph.nodes.get(result.node.attached_node) if result.node.attached_node else none -%}
+            {%- do passed.append(test_slices_test_key_sql(
+                result.node.unique_id, result.node.config.where, metadata.name if metadata else none,
+                attached)) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- if passed %}
 insert into {{ test_slices_table('passed_tests') }}
-values
-    {%- for test_key in passed %}
-    ('{{ invocation_id }}', '{{ test_key }}'){{ ',' if not loop.last }}
+    {%- for test_key_sql in passed %}
+select '{{ invocation_id }}', {{ test_key_sql }}{{ ' union all' if not loop.last }}
     {%- endfor %};
 {%- endif %}
 -- the passed tests of the last 5 invocations are kept (a test is sliced only after it passed whole or sliced)
@@ -157,6 +166,31 @@ where invocation_id = '{{ invocation_id }}'
     {{- unique_id ~ ':' ~ local_md5(where or '') ~ ':' ~ test_slices_test_definition(test_name) -}}
 {%- endmacro %}
 
+{#- The test's key as a SQL expression: test_slices_test_key, and for a test of a view the md5 of the
+    view's definition as DuckDB holds it now (the view was created earlier in the same invocation). -#}
+{% macro test_slices_test_key_sql(unique_id, where, test_name, attached) -%}
+    '{{ test_slices_test_key(unique_id, where, test_name) }}'
+    {%- if attached is not none and attached.config.materialized == 'view' %} || ':' || coalesce((
+        select md5(v.sql) from duckdb_views() as v
+        where v.database_name = '{{ attached.database }}' and v.schema_name = '{{ attached.schema }}'
+            and v.view_name = '{{ attached.alias }}'
+    ), '')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The incremental model whose slice a view's tests read (see the top of this file), or none. -#}
+{% macro test_slices_view_parent(view) -%}
+    {%- if not (view.config.meta or {}).get('test_slices_from_parent') or view.config.materialized != 'view' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set parents = view.depends_on.nodes -%}
+    {%- set parent = graph.nodes.get(parents[0]) if parents | length == 1 else none -%}
+    {%- if parent is none or parent.config.materialized != 'incremental' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(parent) }}
+{%- endmacro %}
+
 {#- What a generic test's SQL is made from besides its arguments: the text of this project's `{% test %}`
     block of that name (tests/generic/), else dbt's own (not_null, unique ...: the dbt version). So an edited
     test macro tests its whole table once, as a new test does. A macro the block calls is not covered. -#}
@@ -166,11 +200,11 @@ where invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
 
 {#- True when this test, as defined now, passed in the invocation before this one. -#}
-{% macro test_slices_previously_passed_sql(test_key) -%}
+{% macro test_slices_previously_passed_sql(test_key_sql) -%}
     exists (
         select 1
         from {{ test_slices_table('passed_tests') }} as passed
-        where passed.test_key = '{{ test_key }}'
+        where passed.test_key = {{ test_key_sql }}
             and passed.invocation_id = {{ test_slices_previous_invocation_sql() }}
     )
 {%- endmacro %}
@@ -203,7 +237,10 @@ where invocation_id = '{{ invocation_id }}'
     {%- endif -%}
     {%- set kwargs = metadata.kwargs or {} -%}
     {%- set attached = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
-    {%- if attached is none or attached.config.materialized != 'incremental' -%}
+    {#- the model whose slice the test reads: the tested model, or the parent a view names -#}
+    {%- set sliced = test_slices_view_parent(attached) if attached is not none
+        and attached.config.materialized == 'view' else attached -%}
+    {%- if sliced is none or sliced.config.materialized != 'incremental' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if metadata.name in ['not_null', 'accepted_values'] -%}
@@ -215,22 +252,23 @@ where invocation_id = '{{ invocation_id }}'
     {%- else -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set keys = attached.config.unique_key -%}
+    {%- set keys = sliced.config.unique_key -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- if not keys -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set found = run_query(
         "select (select t.comment from duckdb_tables() as t where t.database_name = '" ~ relation.database
-        ~ "' and t.schema_name = '" ~ test_slices_schema() ~ "' and t.table_name = '" ~ attached.alias
+        ~ "' and t.schema_name = '" ~ test_slices_schema() ~ "' and t.table_name = '" ~ sliced.alias
         ~ "') = '" ~ invocation_id ~ "' as written, " ~ test_slices_previous_clean_sql() ~ " as clean, "
-        ~ test_slices_previously_passed_sql(test_slices_test_key(model.unique_id, where, metadata.name)) ~ " as passed"
+        ~ test_slices_previously_passed_sql(test_slices_test_key_sql(model.unique_id, where, metadata.name,
+            attached)) ~ " as passed"
     ) -%}
     {%- if not (found.rows[0][0] and found.rows[0][1] and found.rows[0][2]) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set slice = api.Relation.create(
-        database=relation.database, schema=test_slices_schema(), identifier=attached.alias) -%}
+        database=relation.database, schema=test_slices_schema(), identifier=sliced.alias) -%}
     {%- set where_sql = where if where else 'true' -%}
     {#- explicit semi joins: the same filter as correlated `exists`, which DuckDB planned 6x slower here -#}
     {%- set written -%}

@@ -7,7 +7,10 @@ the two deliveries of the incremental scenario (DuckDB):
 * which tests are sliced, and when (a first build, a run after an untested `dbt run`: none);
 * the sliced SQL against hand-made violations in the built warehouse: a new row duplicated by an old
   one and a null in a new row are caught; violations among old rows only are not (that is what the
-  clean-build condition is for), while the same test over the whole table catches them.
+  clean-build condition is for), while the same test over the whole table catches them;
+* staging views, whose tests read their base model's slice: their SQL is checked to be one row per base
+  row, a duplicate made in the base is caught through the view, and a view whose definition changed
+  since its test passed is tested whole.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from pathlib import Path
 import dbt.version
 import duckdb
 import pytest
+import sqlglot
 from incremental_scenario import make_deliveries
+from sqlglot import exp
 
 from insight_engine.dbt import PROJECT_DIR, run_dbt
 
@@ -44,8 +49,19 @@ def _sliced(target: Path) -> set[str]:
     return {uid for uid, sql in _tests(target).items() if "test_slices" in sql}
 
 
+def _slices_from_parent(nodes: dict, node: dict | None) -> bool:
+    """A view that declares its tests may read its one incremental parent's slice."""
+    if node is None or node["config"]["materialized"] != "view":
+        return False
+    if not (node["config"].get("meta") or {}).get("test_slices_from_parent"):
+        return False
+    parents = node["depends_on"]["nodes"]
+    return len(parents) == 1 and nodes[parents[0]]["config"]["materialized"] == "incremental"
+
+
 def _sliceable(target: Path) -> set[str]:
-    """Tests the rule may slice: the four per-row and uniqueness tests of incremental models."""
+    """Tests the rule may slice: the four per-row and uniqueness tests of incremental models and of the
+    views that read their parent's slice."""
     manifest = json.loads((target / "manifest.json").read_text())
     nodes, out = manifest["nodes"], set()
     for uid, node in nodes.items():
@@ -54,11 +70,28 @@ def _sliceable(target: Path) -> set[str]:
         if (
             uid.startswith("test.")
             and attached is not None
-            and attached["config"]["materialized"] == "incremental"
+            and (attached["config"]["materialized"] == "incremental" or _slices_from_parent(nodes, attached))
             and meta.get("name") in SLICED_TESTS
         ):
             out.add(uid)
     return out
+
+
+# what would make a view's row depend on other rows, or on when it is read
+ROW_WISE_FORBIDDEN = (exp.Join, exp.AggFunc, exp.Window, exp.Distinct, exp.Union, exp.Intersect, exp.Except)
+CLOCKS = ("now", "current_date", "current_timestamp", "random", "uuid", "gen_random_uuid")
+
+
+def _not_row_wise(sql: str) -> list[str]:
+    """What in a view's compiled SQL breaks 'one row per row of its parent'."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    found = [type(node).__name__ for node in tree.walk() if isinstance(node, ROW_WISE_FORBIDDEN)]
+    found += [
+        f.sql()
+        for f in tree.find_all(exp.Func)
+        if f.sql_name().lower() in CLOCKS or isinstance(f, exp.CurrentDate | exp.CurrentTimestamp)
+    ]
+    return found
 
 
 def _md5(text: str) -> str:
@@ -108,6 +141,21 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
     sliceable = _sliceable(tmp_path / "t2")
     assert len(sliceable) > 40
     assert sliced == sliceable, "exactly the per-row and uniqueness tests of incremental models are sliced"
+    # staging views read their base model's slice; each such view is one row per row of its base model
+    manifest_nodes = json.loads((tmp_path / "t2" / "manifest.json").read_text())["nodes"]
+    views = {uid for uid, node in manifest_nodes.items() if _slices_from_parent(manifest_nodes, node)}
+    assert len(views) >= 13 and all(uid.split(".")[2].startswith("stg_") for uid in views)
+    assert "test.insight_engine.unique_stg_web__events_event_id.405a16d784" in sliced
+    compiled = {
+        r["unique_id"]: r["compiled_code"]
+        for r in json.loads((tmp_path / "t2" / "run_results.json").read_text())["results"]
+    }
+    assert {uid: _not_row_wise(compiled[uid]) for uid in views} == {uid: [] for uid in views}
+    assert _not_row_wise("select a, row_number() over () from t") == ["Window"]
+    assert _not_row_wise("select * from t join u using (k) where d < current_date") == [
+        "Join",
+        "CURRENT_DATE",
+    ]
     assert _last_outcome(wh) == ("build", len(sliced), True)
     full_tests, tests = _tests(tmp_path / "t1"), _tests(tmp_path / "t2")
     # a test's record names its definition: the text of this project's `{% test %}` block, else dbt's
@@ -131,6 +179,9 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
     not_null = _test_sql(tests, "not_null_int_journey_events_unioned_occurred_at")
     not_null_full = _test_sql(full_tests, "not_null_int_journey_events_unioned_occurred_at")
     orders_unique = _test_sql(tests, "unique_combination_of_columns_base_commerce__orders_order_id")
+    stg_orders_unique = _test_sql(tests, "unique_stg_commerce__orders_order_id")
+    stg_orders_unique_full = _test_sql(full_tests, "unique_stg_commerce__orders_order_id")
+    assert "test_slices" in stg_orders_unique and "base_commerce__orders" in stg_orders_unique
     events = '"mutated".intermediate.int_journey_events_unioned'
     orders = '"mutated".staging.base_commerce__orders'
     with duckdb.connect(str(work)) as con:
@@ -179,6 +230,15 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
         con.execute(f"update {orders} set order_id = ? where order_id = ?", [new_order, old_order])
         assert failures(orders_unique) == 1
 
+    # the staging view over that base, tested through the base's slice, sees the same pair; its views name
+    # their catalog, so the mutated copy is opened under the build's name
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert _failures(con, stg_orders_unique) == 0
+    (tmp_path / "as_wh").mkdir()
+    shutil.copy(work, tmp_path / "as_wh" / "wh.duckdb")
+    with duckdb.connect(str(tmp_path / "as_wh" / "wh.duckdb"), read_only=True) as con:
+        assert _failures(con, stg_orders_unique) == 1 and _failures(con, stg_orders_unique_full) == 1
+
     # a test that did not pass in the build before (here: its record removed, as for a new or edited
     # test) reads its whole table once; the others read the slice again
     relisted = _test_sql(
@@ -190,9 +250,24 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
             "delete from test_slices.passed_tests where test_key like ?", [relisted_id + ":%"]
         ).fetchone()
     assert removed == 2  # passed in both builds so far
+    # a view's test is keyed by the view's definition too: as if the view was edited since it passed
+    (stg_id,) = [uid for uid, sql in tests.items() if sql == stg_orders_unique]
+    with duckdb.connect(str(wh)) as con:
+        keys = [
+            k
+            for (k,) in con.execute(
+                "select test_key from test_slices.passed_tests where test_key like ?", [stg_id + ":%"]
+            ).fetchall()
+        ]
+        assert len(keys) == 2 and all(len(k.split(":")) == 4 for k in keys)
+        con.execute(
+            "update test_slices.passed_tests set test_key = regexp_replace(test_key, ':[0-9a-f]{32}$', ?)"
+            " where test_key like ?",
+            [":" + _md5("an older view"), stg_id + ":%"],
+        )
     again = run_dbt(BUILD, raw_root=day2, warehouse=wh, target_path=tmp_path / "t3")
     assert again.success, again.failures
-    assert _sliced(tmp_path / "t3") == sliceable - {relisted_id}
+    assert _sliced(tmp_path / "t3") == sliceable - {relisted_id, stg_id}
 
     # a `dbt run` writes rows no test read: the next build tests every table whole, and is clean again
     ran = run_dbt(
