@@ -352,17 +352,21 @@ def _changed_hashes(
     its three aggregates only when the changed hashes cancel in the sum and in the xor at once (about
     2^-44 for two changes in one bucket). Returns the share of buckets that differ; None when every hash
     was grouped."""
+
+    def hashes(relation: str) -> str:  # each row's hash, computed once per side and step
+        return f"(select {row_hash} as h from {relation}) as rows"
+
     scope, share = "", None
     if n_rows >= DELTA_BUCKETED_MIN_ROWS:
         bits = _bucket_bits(n_rows)
-        bucket = f"({row_hash} >> {64 - bits})"
-        sums = "select {b} as b, count(*) as n, sum({h}) as s, bit_xor({h}) as x from {rel} group by all"
+        bucket = f"(h >> {64 - bits})"
+        sums = "select {b} as b, count(*) as n, sum(h) as s, bit_xor(h) as x from {rows} group by all"
         con.execute(
             f"""
             create or replace temp table publish_buckets as
             select b
-            from ({sums.format(b=bucket, h=row_hash, rel=source)}) as s
-            full outer join ({sums.format(b=bucket, h=row_hash, rel=target)}) as d using (b)
+            from ({sums.format(b=bucket, rows=hashes(source))}) as s
+            full outer join ({sums.format(b=bucket, rows=hashes(target))}) as d using (b)
             where s.n is distinct from d.n or s.s is distinct from d.s or s.x is distinct from d.x
             """
         )
@@ -373,10 +377,8 @@ def _changed_hashes(
         f"""
         create or replace temp table publish_changed as
         select h, coalesce(s.n, 0) as n_src, coalesce(d.n, 0) as n_dst
-        from (select {row_hash} as h, count(*) as n from {source}{scope} group by all) as s
-        full outer join (
-            select {row_hash} as h, count(*) as n from {target}{scope} group by all
-        ) as d using (h)
+        from (select h, count(*) as n from {hashes(source)}{scope} group by all) as s
+        full outer join (select h, count(*) as n from {hashes(target)}{scope} group by all) as d using (h)
         where s.n is distinct from d.n
         """
     )
