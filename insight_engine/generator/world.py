@@ -27,10 +27,11 @@ SCALES: dict[str, dict[str, int]] = {
     "l": {"persons": 1_000_000, "days": 730, "products": 3_000},
 }
 
-# Worlds above this many people are simulated and written in shards of this many (a row group per shard in
-# each load's one file, writer.LoadFiles), so the generator's memory stays that of one shard (about 4 GB at
-# 100,000 people, plus about 1.6 GB of open load files at l) whatever the scale. Smaller worlds are one
-# shard and exactly what they were before shards existed.
+# Worlds above this many people are simulated and written in shards of this many (each load's one file,
+# writer.LoadFiles, takes a row group per shard, or per few shards for the small tables whose rows it holds
+# up to writer.LOAD_FILE_BUFFER_ROWS), so the generator's memory stays that of one shard (about 4 GB at
+# 100,000 people, plus about 1.6 GB of open load files and held rows at l; 6.2-6.3 GB peak in all) whatever
+# the scale. Smaller worlds are one shard and exactly what they were before shards existed.
 # Read at call time from this module only (set it here, e.g. in a test, to shard a small world).
 SHARD_PERSONS = 100_000
 # tables every shard shares (the catalogue, the survey definitions): simulated alike, written by shard 0 only

@@ -20,7 +20,7 @@ from insight_engine import contract
 from insight_engine import generate as gen
 from insight_engine.cli import main
 from insight_engine.generate import BAD_KINDS_BY_TABLE, generate
-from insight_engine.generator import world
+from insight_engine.generator import world, writer
 
 TABLES = contract.tables()
 
@@ -96,19 +96,26 @@ def test_ground_truth_covers_every_system(xs_raw):
 
 def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
     """Scale l is simulated and written 100,000 people at a time (flat memory). Shrunk to 300 people a shard,
-    xs becomes 4 shards: each load folder holds one file with a row group per shard that has rows for it,
-    ids stay unique across shards, the shared tables (catalogue, surveys) are written once, and the same
-    seed gives the same world."""
+    xs becomes 4 shards: each load folder holds one file, ids stay unique across shards, the shared tables
+    (catalogue, surveys) are written once, and the same seed gives the same world. Whether a table's rows
+    are held across shards (xs: all four, one row group) or written shard by shard (a row group per shard
+    that has rows), every file holds the same rows in the same order."""
     monkeypatch.setattr(world, "SHARD_PERSONS", 300)  # its one home, read at call time
     a, b = tmp_path / "a", tmp_path / "b"
     res = generate(a, scale="xs", seed=5, days=45)
+    monkeypatch.setattr(writer, "LOAD_FILE_BUFFER_ROWS", 0)  # nothing held: written as each shard comes
     generate(b, scale="xs", seed=5, days=45)
     assert _digest(a) == _digest(b)
     files = sorted((a / "web" / "events").glob("load_date=*/*"))
     assert {f.name for f in files} == {"part-0.parquet"}
     assert len(files) == len({f.parent for f in files}) == 45  # one file per load
-    # a busy day's file holds every shard's rows, one row group each
-    assert max(pq.ParquetFile(f).num_row_groups for f in files) == 4
+    assert max(pq.ParquetFile(f).num_row_groups for f in files) == 1  # every shard's rows, held
+    # written shard by shard, a busy day's file holds every shard's rows, one row group each
+    assert max(pq.ParquetFile(b / f.relative_to(a)).num_row_groups for f in files) == 4
+    every_file = sorted(f.relative_to(a) for f in a.rglob("*.parquet") if ".truth" not in f.parts)
+    assert every_file == sorted(f.relative_to(b) for f in b.rglob("*.parquet") if ".truth" not in f.parts)
+    for f in every_file:
+        assert pq.read_table(a / f).equals(pq.read_table(b / f)), f  # rows in the same order
     assert res.rows["commerce.products"] == gen.SCALES["xs"]["products"]
     assert res.rows["survey.surveys"] == len(gen.SURVEYS)
     assert {f.name for f in (a / "commerce" / "products").glob("load_date=*/*")} == {"part-0.parquet"}
@@ -139,6 +146,26 @@ def test_a_world_in_shards_is_one_world(tmp_path, monkeypatch):
         assert emails[0] > 0.8 * gen.SCALES["xs"]["persons"], (
             emails
         )  # e-mails are numbered per world, not shard
+
+
+def test_load_files_hold_a_tables_rows_until_enough_have_gathered(tmp_path):
+    """A row group costs Arrow about 1 ms however few rows it holds: a table's rows wait until
+    ``buffer_rows`` have gathered, are then written in the order they came, and the rest on close. A later
+    shard's all-null column, typed otherwise, takes the first shard's type."""
+    files = writer.LoadFiles(buffer_rows=5)
+    days = np.array(["2026-01-01", "2026-01-02", "2026-01-01"], dtype="datetime64[D]")
+    folder = tmp_path / "t"
+    files.add(folder, pa.table({"x": pa.array([0, 1, 2], pa.int64())}), days)
+    assert not folder.exists()  # 3 rows held
+    files.add(folder, pa.table({"x": pa.array([3, 4, 5], pa.int64())}), days)  # 6 >= 5: written
+    files.add(folder, pa.table({"x": pa.array([None, None, None], pa.null())}), days)
+    assert len(files) == 2
+    files.close()  # the 3 held rows, then the footers
+    first = pq.ParquetFile(folder / "load_date=2026-01-01" / "part-0.parquet")
+    assert first.num_row_groups == 2
+    assert first.read().column("x").to_pylist() == [0, 2, 3, 5, None, None]
+    second = pq.read_table(folder / "load_date=2026-01-02" / "part-0.parquet")
+    assert second.column("x").to_pylist() == [1, 4, None] and second.schema.field("x").type == pa.int64()
 
 
 def test_shards_write_their_own_files_when_the_open_file_limit_is_too_low(tmp_path, monkeypatch, caplog):
@@ -619,3 +646,20 @@ def test_text_helpers_write_what_a_person_would_by_hand() -> None:
         )
     )
     assert styles == {"+90 (532) 123 45 67", "00905321234567", "+90-5321234567", "0532 123 4567"}
+
+
+def test_the_generator_allocates_from_jemalloc_and_gives_the_pool_back():
+    """mimalloc (pyarrow's default) hands freed pages back and the kernel zeroes them again for the next
+    shard; the generator uses jemalloc where pyarrow has it, and leaves the process's pool as it found it."""
+    from insight_engine.generator.run import _arrow_memory_pool
+
+    before = pa.default_memory_pool().backend_name
+    with _arrow_memory_pool():
+        inside = pa.default_memory_pool().backend_name
+    assert pa.default_memory_pool().backend_name == before
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        assert inside == before
+    else:
+        assert inside == "jemalloc"
