@@ -73,14 +73,17 @@ STEPS: list[tuple[str, Callable[[World], None]]] = [
 
 @contextlib.contextmanager
 def _closing(files: LoadFiles | None) -> Iterator[None]:
-    """Close the load files after the last shard (their footers), and on an error too (the descriptors)."""
+    """Close the load files after the last shard (their footers), and on an error too (the descriptors,
+    without writing the rows still held: the generation failed, and its error is the one raised)."""
+    failed = True
     try:
         yield
+        failed = False
     finally:
         if files is not None:
             t = time.perf_counter()
             n = len(files)
-            files.close()
+            files.close(write_held=not failed)
             log.info("closed %d load files (one per table and load) in %.1fs", n, time.perf_counter() - t)
 
 

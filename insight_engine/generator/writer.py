@@ -254,11 +254,13 @@ class LoadFiles:
             writer = self._open[path] = pq.ParquetWriter(path, table.schema)
         writer.write_table(self._fit(path, table, writer.schema))
 
-    def close(self) -> None:
-        """Write what is held, then finish every file (its footer); the files stay as they are when this
-        raises."""
+    def close(self, write_held: bool = True) -> None:
+        """Write what is held (unless ``write_held`` is false: a failed generation), then finish every
+        file (its footer); the files stay as they are when this raises."""
         try:
-            self.flush()
+            if write_held:
+                self.flush()
+            self._held.clear()
         finally:
             opened, self._open = self._open, {}
             errors = []

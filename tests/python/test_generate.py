@@ -166,6 +166,11 @@ def test_load_files_hold_a_tables_rows_until_enough_have_gathered(tmp_path):
     assert first.read().column("x").to_pylist() == [0, 2, 3, 5, None, None]
     second = pq.read_table(folder / "load_date=2026-01-02" / "part-0.parquet")
     assert second.column("x").to_pylist() == [1, 4, None] and second.schema.field("x").type == pa.int64()
+    # a failed generation closes its files without writing what is held
+    failed = writer.LoadFiles(buffer_rows=5)
+    failed.add(tmp_path / "u", pa.table({"x": pa.array([0, 1, 2], pa.int64())}), days)
+    failed.close(write_held=False)
+    assert not (tmp_path / "u").exists()
 
 
 def test_shards_write_their_own_files_when_the_open_file_limit_is_too_low(tmp_path, monkeypatch, caplog):
