@@ -251,6 +251,17 @@ def job_folder(wh: Path) -> Path:
     return folder
 
 
+def env_pairs(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` arguments (the ``--a``/``--b`` environments of the A/B scripts) as a dict."""
+    env = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"expected NAME=VALUE, got {pair!r}")
+        env[name] = value
+    return env
+
+
 def imported_from(wh: Path, env: dict[str, str] | None = None) -> Path:
     """The folder of the ``insight_engine`` package a job with ``env`` imports (checked, not assumed)."""
     out = subprocess.run(

@@ -29,19 +29,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from _common import daily_load_bench, imported_from, move_load, newest_load, run_job
+from _common import daily_load_bench, env_pairs, imported_from, move_load, newest_load, run_job
 
 log = logging.getLogger("bench.daily_settings")
-
-
-def _env(pairs: list[str]) -> dict[str, str]:
-    env = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise SystemExit(f"expected NAME=VALUE, got {pair!r}")
-        env[name] = value
-    return env
 
 
 def _variants(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +41,7 @@ def _variants(parser: argparse.ArgumentParser) -> None:
 
 def main() -> int:
     args, work, raw = daily_load_bench(__doc__.splitlines()[0], "bench_settings_", _variants)
-    variants = {"a": _env(args.a), "b": _env(args.b)}
+    variants = {"a": env_pairs(args.a), "b": env_pairs(args.b)}
     for name, env in variants.items():  # a PYTHONPATH that does not take effect compares a commit with itself
         package = imported_from(work / f"daily_{name}", env)
         wanted = env.get("PYTHONPATH", "").split(os.pathsep)[0]

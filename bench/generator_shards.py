@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _common import env_pairs
+
 ONE_SIDE = """
 import json, resource, sys, time
 from pathlib import Path
@@ -32,16 +34,6 @@ print(json.dumps({"code": str(Path(run.__file__).parents[2]), "seconds": seconds
                   "rows": result.total_rows, "user": usage.ru_utime, "system": usage.ru_stime,
                   "minflt": usage.ru_minflt, "peak_gb": usage.ru_maxrss / 1e6}))
 """
-
-
-def _env(pairs: list[str]) -> dict[str, str]:
-    env = dict(os.environ)
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            sys.exit(f"--a/--b take NAME=value pairs, got {pair!r}")
-        env[name] = value
-    return env
 
 
 def main() -> None:
@@ -60,7 +52,7 @@ def main() -> None:
                 out = Path(tmp) / side
                 done = subprocess.run(
                     [sys.executable, "-c", ONE_SIDE, str(out), str(args.shards)],
-                    env=_env(pairs),
+                    env={**os.environ, **env_pairs(pairs)},
                     cwd=tmp,  # not the repo: its folder would come first on sys.path, before PYTHONPATH
                     capture_output=True,
                     text=True,
