@@ -321,6 +321,10 @@ def bench_scale(scale: str, work: Path, args: argparse.Namespace, save=lambda ou
     full = out["full"]
     full["floor_ratio"] = round(full["wall_s"] / max(scan["seconds"], 1e-9), 1)
     save(out)
+    if args.keep_base is not None:  # not timed: a copy of the daily run's starting point, for A/B runs later
+        log.info("copying the daily run's starting point to %s", args.keep_base)
+        shutil.copytree(work / "wh_daily", args.keep_base, symlinks=True)
+        out["base_copy"] = str(args.keep_base)
     out["daily"] = daily = job("daily run", zone, work / "wh_daily", work)
     daily.update(newest_load=newest, newest_load_folders=len(moved), newest_load_rows=rows)
     daily["share_of_full"] = round(daily["wall_s"] / full["wall_s"], 3)
@@ -512,6 +516,13 @@ def main() -> None:
         "newest load is moved out for the full run and put back",
     )
     parser.add_argument("--keep", action="store_true", help="keep each scale's zone and warehouses")
+    parser.add_argument(
+        "--keep-base",
+        type=Path,
+        default=None,
+        help="copy the daily run's starting point (the warehouse folder without the newest load) here, "
+        "before the daily run changes it: the base of later `bench/daily_settings.py` runs (one scale)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     parser.add_argument(
         "--write-readme", action="store_true", help="put each scale's section in bench/README.md"
@@ -520,6 +531,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.zone is not None and (len(args.scales) != 1 or args.write_readme):
         parser.error("--zone takes one scale and no --write-readme (a README section needs the generator)")
+    if args.keep_base is not None and (len(args.scales) != 1 or args.keep_base.exists()):
+        parser.error("--keep-base takes one scale and a folder that does not exist yet")
     if args.pandas_worker is not None:  # the child process of --pandas-customer
         print(json.dumps(pandas_customer(args.pandas_worker)))
         return
