@@ -26,7 +26,8 @@
       new or changed test, and the run after a failed, killed, partial or untested (`dbt run`) one;
     * a view whose every row is a function of one row of its one parent, an incremental model (a
       staging view: renames, casts and a row filter of its base model, carrying the base's key columns),
-      says so with `meta: {test_slices_from_parent: true}` (dbt_project.yml sets it on staging/), and
+      says so with `meta: {test_slices_from_parent: true}` (dbt_project.yml sets it on staging/ and
+      quarantine/, whose views filter their base model the other way), and
       its tests are then sliced by the parent's slice, as if they were the parent's. The view's
       definition as DuckDB holds it is part of the test's key: a view edited since, or one whose macros
       expand differently, tests its whole table once. tests/python/test_test_slices.py reads every such

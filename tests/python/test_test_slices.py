@@ -141,11 +141,22 @@ def test_incremental_runs_test_the_rows_they_wrote(deliveries: tuple[Path, Path]
     sliceable = _sliceable(tmp_path / "t2")
     assert len(sliceable) > 40
     assert sliced == sliceable, "exactly the per-row and uniqueness tests of incremental models are sliced"
-    # staging views read their base model's slice; each such view is one row per row of its base model
+    # staging and quarantine views read their base model's slice; each such view is one row per row of
+    # its base model: every base model has its two views, and nothing else is flagged
     manifest_nodes = json.loads((tmp_path / "t2" / "manifest.json").read_text())["nodes"]
     views = {uid for uid, node in manifest_nodes.items() if _slices_from_parent(manifest_nodes, node)}
-    assert len(views) >= 13 and all(uid.split(".")[2].startswith("stg_") for uid in views)
+    bases = {
+        node["name"].removeprefix("base_")
+        for node in manifest_nodes.values()
+        if node["resource_type"] == "model"
+        and node["name"].startswith("base_")
+        and node["config"]["materialized"] == "incremental"
+    }
+    assert len(bases) == 14
+    assert {uid.split(".")[2] for uid in views} == {f"{p}_{b}" for b in bases for p in ("stg", "qrn")}
     assert "test.insight_engine.unique_stg_web__events_event_id.405a16d784" in sliced
+    quarantine_tests = {u for u in _tests(tmp_path / "t2") if ".not_null_qrn_" in u}
+    assert len(quarantine_tests) == 14 and quarantine_tests <= sliced, "quarantine tests read the slice"
     compiled = {
         r["unique_id"]: r["compiled_code"]
         for r in json.loads((tmp_path / "t2" / "run_results.json").read_text())["results"]
