@@ -1,3 +1,9 @@
+{{ config(materialized='table') }}
+
+{#- A table, not a view: int_order_lines_allocated and this model's key tests each read it, and as
+    a view each read computed its joins again (DECISIONLOG.md, "Intermediate joins read several
+    times are tables"). -#}
+
 {#-
     One row per order line (order_line_key) whose order is in stg_commerce__orders: lines of a
     quarantined order are dropped here (the order is in qrn_commerce__orders). Each line carries, still

@@ -1,3 +1,9 @@
+{{ config(materialized='table') }}
+
+{#- A table, not a view: int_order_lines_joined, fct_orders and this model's tests each read it,
+    and as a view each read computed its joins again (DECISIONLOG.md, "Intermediate joins read
+    several times are tables"). -#}
+
 {#-
     One row per order_id of stg_commerce__orders, with what every order fact needs beside the order
     itself: the buyer's customer_key (null when the shop account is unknown to identity resolution)

@@ -1,3 +1,9 @@
+{{ config(materialized='table') }}
+
+{#- A table, not a view: quality_identity_merges_to_review and this model's key tests each read
+    it, and as a view each read computed its joins again (DECISIONLOG.md, "Intermediate joins read
+    several times are tables"). -#}
+
 {#- One row per customer_key whose merge looks suspicious and deserves a human look: several CRM
     records, different names or countries, an unusually large component, or identities that shared a
     phone with other people (household lines, not used to link). -#}

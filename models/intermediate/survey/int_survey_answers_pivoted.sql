@@ -1,3 +1,9 @@
+{{ config(materialized='table') }}
+
+{#- A table, not a view: int_journey_events_unioned, fct_survey_responses and this model's tests
+    each read it, and as a view each read computed its joins again (DECISIONLOG.md, "Intermediate
+    joins read several times are tables"). -#}
+
 {#-
     One row per survey response: its context (invitation, survey, touchpoint) and its NPS, CSAT and CES
     answers side by side. Only valid answers (is_valid_metric_answer) to questions whose metric is nps,
