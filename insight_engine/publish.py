@@ -19,14 +19,15 @@ switched after that, and the newest ``keep_versions`` folders are kept.
 A daily publish writes what changed (issue 13: "publish copies only what changed"). The new serving file
 starts as a byte copy of the current one (:func:`_reused_serving`); in it each table is left as it is when
 its rows equal the build's, updated in place when few rows differ (the rows whose 64-bit row hash lost or
-gained copies are deleted and inserted, :func:`_write_table`; a large table is compared bucket by bucket
-first, :func:`_changed_hashes`), and written whole otherwise. A Parquet file
-whose table has the previous version's exact checksum, rows and columns is hard-linked from that version
-instead of written again. ``reuse=False`` (``run --full-refresh``) writes everything.
+gained copies are deleted and inserted, :func:`_write_table`; each row is hashed once per side, and a large
+table is compared bucket by bucket first, :func:`_changed_hashes`), and written whole otherwise. A Parquet
+file whose table has the previous version's exact checksum, rows and columns is hard-linked from that
+version instead of written again. ``reuse=False`` (``run --full-refresh``) writes everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -346,27 +347,34 @@ def _changed_hashes(
     """Fill the temp table ``publish_changed`` with the row hashes whose number of rows differs between
     ``source`` and ``target`` (``h``, ``n_src``, ``n_dst``).
 
+    Each side's row hashes are computed once, with the row's ``rowid``, into the temp tables
+    ``publish_src`` and ``publish_dst`` (``h``, ``r``): every later step, and the delete and insert of
+    :func:`_write_table`, reads them instead of hashing every column of the table again (the l journey
+    events' 25M rows: three hash passes over each side became one; bench/README.md, "Publish hashes each row
+    once").
+
     A table of :data:`DELTA_BUCKETED_MIN_ROWS` rows or more is compared bucket by bucket first (count,
     sum and xor of the hashes per bucket of the hash's top bits, each side one group-by with few groups)
     and only the rows of the buckets that differ are grouped by hash; a bucket whose rows changed keeps
     its three aggregates only when the changed hashes cancel in the sum and in the xor at once (about
     2^-44 for two changes in one bucket). Returns the share of buckets that differ; None when every hash
     was grouped."""
-
-    def hashes(relation: str) -> str:  # each row's hash, computed once per side and step
-        return f"(select {row_hash} as h from {relation}) as rows"
-
+    for side, relation in (("src", source), ("dst", target)):
+        con.execute(
+            f"create or replace temp table publish_{side} as"
+            f" select {row_hash} as h, rowid as r from {relation}"
+        )
     scope, share = "", None
     if n_rows >= DELTA_BUCKETED_MIN_ROWS:
         bits = _bucket_bits(n_rows)
         bucket = f"(h >> {64 - bits})"
-        sums = "select {b} as b, count(*) as n, sum(h) as s, bit_xor(h) as x from {rows} group by all"
+        sums = "select {b} as b, count(*) as n, sum(h) as s, bit_xor(h) as x from publish_{side} group by all"
         con.execute(
             f"""
             create or replace temp table publish_buckets as
             select b
-            from ({sums.format(b=bucket, rows=hashes(source))}) as s
-            full outer join ({sums.format(b=bucket, rows=hashes(target))}) as d using (b)
+            from ({sums.format(b=bucket, side="src")}) as s
+            full outer join ({sums.format(b=bucket, side="dst")}) as d using (b)
             where s.n is distinct from d.n or s.s is distinct from d.s or s.x is distinct from d.x
             """
         )
@@ -377,8 +385,8 @@ def _changed_hashes(
         f"""
         create or replace temp table publish_changed as
         select h, coalesce(s.n, 0) as n_src, coalesce(d.n, 0) as n_dst
-        from (select h, count(*) as n from {hashes(source)}{scope} group by all) as s
-        full outer join (select h, count(*) as n from {hashes(target)}{scope} group by all) as d using (h)
+        from (select h, count(*) as n from publish_src{scope} group by all) as s
+        full outer join (select h, count(*) as n from publish_dst{scope} group by all) as d using (h)
         where s.n is distinct from d.n
         """
     )
@@ -394,30 +402,38 @@ def _write_table(
 
     A table the copied serving file already has with the same columns and types is compared by row hash
     (DuckDB's ``hash`` of every column, exact: a double that moved in its last bit is a changed row): the
-    hashes whose number of rows differs between the two are the change (:func:`_changed_hashes`); their
-    rows are deleted from the serving table and the build's rows with those hashes inserted, so the table
-    ends with the build's rows, duplicates included. Above :data:`DELTA_MAX_CHANGED_SHARE`, or with other
-    columns, the table is written whole. Two different rows with one 64-bit hash would keep the old row
-    (about 1e-9 for a thousand changed rows among 25 million)."""
+    hashes whose number of rows differs between the two are the change (:func:`_changed_hashes`); the
+    serving table's rows with those hashes are deleted and the build's rows with those hashes inserted
+    (each found by its ``rowid``), so the table ends with the build's rows, duplicates included. Above
+    :data:`DELTA_MAX_CHANGED_SHARE`, or with other columns, the table is written whole. Two different
+    rows with one 64-bit hash would keep the old row (about 1e-9 for a thousand changed rows among 25
+    million)."""
     source, target = f"src.{_q(schema)}.{_q(table)}", f"dst.{_q(schema)}.{_q(table)}"
     columns = _columns(con, "src", schema, table)
     existing = _columns(con, "dst", schema, table)
-    if existing and existing == columns:
-        row_hash = "hash(" + ", ".join(_q(name) for name, _ in columns) + ")"
-        n_rows = max(
-            con.execute(f"select count(*) from {relation}").fetchone()[0] for relation in (source, target)
-        )
-        share = _changed_hashes(con, source, target, row_hash, n_rows)
-        n_hashes, n_deleted, n_inserted = con.execute(
-            "select count(*), coalesce(sum(n_dst), 0), coalesce(sum(n_src), 0) from publish_changed"
-        ).fetchone()
-        if n_hashes == 0:
-            return "unchanged", 0, 0, share
-        if n_deleted + n_inserted <= DELTA_MAX_CHANGED_SHARE * n_rows:
-            changed = "(select h from publish_changed)"
-            con.execute(f"delete from {target} where {row_hash} in {changed}")
-            con.execute(f"insert into {target} select * from {source} where {row_hash} in {changed}")
-            return "updated", int(n_deleted), int(n_inserted), share
+    try:
+        if existing and existing == columns:
+            row_hash = "hash(" + ", ".join(_q(name) for name, _ in columns) + ")"
+            n_rows = max(
+                con.execute(f"select count(*) from {relation}").fetchone()[0] for relation in (source, target)
+            )
+            share = _changed_hashes(con, source, target, row_hash, n_rows)
+            n_hashes, n_deleted, n_inserted = con.execute(
+                "select count(*), coalesce(sum(n_dst), 0), coalesce(sum(n_src), 0) from publish_changed"
+            ).fetchone()
+            if n_hashes == 0:
+                return "unchanged", 0, 0, share
+            if n_deleted + n_inserted <= DELTA_MAX_CHANGED_SHARE * n_rows:
+                rows = "(select r from publish_{} where h in (select h from publish_changed))"
+                con.execute(f"delete from {target} where rowid in {rows.format('dst')}")
+                con.execute(
+                    f"insert into {target} select * from {source} where rowid in {rows.format('src')}"
+                )
+                return "updated", int(n_deleted), int(n_inserted), share
+    finally:  # the hashes of a large table hold hundreds of MB of the connection's memory
+        for temp in ("publish_src", "publish_dst", "publish_buckets", "publish_changed"):
+            with contextlib.suppress(duckdb.Error):  # never hide the error that brought us here
+                con.execute(f"drop table if exists {temp}")
     how = "rewritten" if existing else "created"
     con.execute(f"create schema if not exists dst.{_q(schema)}")
     con.execute(f"create or replace table {target} as select * from {source}")
