@@ -204,3 +204,36 @@ def test_a_changed_parquet_file_of_the_last_version_is_written_again(build: Path
     third = _publish(build, serving)
     assert third.parquet_reused == [] and set(third.written.values()) == {"unchanged"}
     assert _differences(build, str(third.version_dir)) == {}
+
+
+@pytest.mark.parametrize("bucketed", [False, True], ids=["every-hash", "bucketed"])
+def test_an_in_place_update_keeps_duplicates_and_leaves_no_hashes_behind(
+    monkeypatch: pytest.MonkeyPatch, bucketed: bool
+):
+    # a hand-made pair of tables, no build: the serving side has a row the build lost (3, 'c'), one copy
+    # too many of a duplicate (2, 'b') and a row whose value moved (4, 'd'); the build has a new row
+    # (5, 'e'), the moved row (4, 'D') and a third copy of (1, 'a')
+    monkeypatch.setattr(pub, "DELTA_BUCKETED_MIN_ROWS", 0 if bucketed else 10**12)
+    # twelve rows to delete and insert against seven in the table: update in place all the same
+    monkeypatch.setattr(pub, "DELTA_MAX_CHANGED_SHARE", 2.0)
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as src")
+    con.execute("attach ':memory:' as dst")
+    for catalog in ("src", "dst"):
+        con.execute(f"create schema {catalog}.core")
+        con.execute(f"create table {catalog}.core.t (id integer, label varchar)")
+    con.execute("insert into src.core.t values (1, 'a'), (1, 'a'), (1, 'a'), (2, 'b'), (4, 'D'), (5, 'e')")
+    con.execute(
+        "insert into dst.core.t values (1, 'a'), (1, 'a'), (2, 'b'), (2, 'b'), (3, 'c'), (4, 'd'), (6, null)"
+    )
+    con.execute("insert into src.core.t values (6, null)")  # a null survives the hash as a value
+    how, deleted, inserted, share = pub._write_table(con, "core", "t")
+    # hashes that differ: (1,'a') 3 against 2, (2,'b') 1 against 2, (3,'c'), (4,'d'), (4,'D'), (5,'e');
+    # every row of those hashes goes: 2 + 2 + 1 + 1 deleted, 3 + 1 + 1 + 1 inserted
+    assert (how, deleted, inserted) == ("updated", 6, 6)
+    assert (share is not None) == bucketed
+    rows = con.execute("select id, label from dst.core.t order by all").fetchall()
+    assert rows == [(1, "a"), (1, "a"), (1, "a"), (2, "b"), (4, "D"), (5, "e"), (6, None)]
+    temps = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    assert temps == []  # the row hashes of a large table are hundreds of MB: dropped after each table
+    assert pub._write_table(con, "core", "t")[:3] == ("unchanged", 0, 0)
