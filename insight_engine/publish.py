@@ -342,7 +342,13 @@ def _bucket_bits(n_rows: int) -> int:
 
 
 def _changed_hashes(
-    con: duckdb.DuckDBPyConnection, source: str, target: str, row_hash: str, n_rows: int
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    target: str,
+    row_hash: str,
+    n_rows: int,
+    *,
+    source_has_rowid: bool = True,
 ) -> float | None:
     """Fill the temp table ``publish_changed`` with the row hashes whose number of rows differs between
     ``source`` and ``target`` (``h``, ``n_src``, ``n_dst``).
@@ -358,11 +364,13 @@ def _changed_hashes(
     and only the rows of the buckets that differ are grouped by hash; a bucket whose rows changed keeps
     its three aggregates only when the changed hashes cancel in the sum and in the xor at once (about
     2^-44 for two changes in one bucket). Returns the share of buckets that differ; None when every hash
-    was grouped."""
-    for side, relation in (("src", source), ("dst", target)):
+    was grouped. ``source_has_rowid=False`` (a mart built as a view): ``publish_src.r`` is null, and the
+    caller finds the source's rows by their hash."""
+    for side, relation, has_rowid in (("src", source, source_has_rowid), ("dst", target, True)):
+        rowid = "rowid" if has_rowid else "null::bigint"
         con.execute(
             f"create or replace temp table publish_{side} as"
-            f" select {row_hash} as h, rowid as r from {relation}"
+            f" select {row_hash} as h, {rowid} as r from {relation}"
         )
     scope, share = "", None
     if n_rows >= DELTA_BUCKETED_MIN_ROWS:
@@ -404,10 +412,10 @@ def _write_table(
     (DuckDB's ``hash`` of every column, exact: a double that moved in its last bit is a changed row): the
     hashes whose number of rows differs between the two are the change (:func:`_changed_hashes`); the
     serving table's rows with those hashes are deleted and the build's rows with those hashes inserted
-    (each found by its ``rowid``), so the table ends with the build's rows, duplicates included. Above
-    :data:`DELTA_MAX_CHANGED_SHARE`, or with other columns, the table is written whole. Two different
-    rows with one 64-bit hash would keep the old row (about 1e-9 for a thousand changed rows among 25
-    million)."""
+    (each found by its ``rowid``; a view's rows by their hash), so the table ends with the build's rows,
+    duplicates included. Above :data:`DELTA_MAX_CHANGED_SHARE`, or with other columns, the table is
+    written whole. Two different rows with one 64-bit hash would keep the old row (about 1e-9 for a
+    thousand changed rows among 25 million)."""
     source, target = f"src.{_q(schema)}.{_q(table)}", f"dst.{_q(schema)}.{_q(table)}"
     columns = _columns(con, "src", schema, table)
     existing = _columns(con, "dst", schema, table)
@@ -417,7 +425,14 @@ def _write_table(
             n_rows = max(
                 con.execute(f"select count(*) from {relation}").fetchone()[0] for relation in (source, target)
             )
-            share = _changed_hashes(con, source, target, row_hash, n_rows)
+            # a view (a mart a user materialized as one) has no rowid: its rows are found by hash
+            (kind,) = con.execute(
+                "select table_type from information_schema.tables"
+                " where table_catalog = 'src' and table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchone()
+            is_table = kind == "BASE TABLE"
+            share = _changed_hashes(con, source, target, row_hash, n_rows, source_has_rowid=is_table)
             n_hashes, n_deleted, n_inserted = con.execute(
                 "select count(*), coalesce(sum(n_dst), 0), coalesce(sum(n_src), 0) from publish_changed"
             ).fetchone()
@@ -426,9 +441,12 @@ def _write_table(
             if n_deleted + n_inserted <= DELTA_MAX_CHANGED_SHARE * n_rows:
                 rows = "(select r from publish_{} where h in (select h from publish_changed))"
                 con.execute(f"delete from {target} where rowid in {rows.format('dst')}")
-                con.execute(
-                    f"insert into {target} select * from {source} where rowid in {rows.format('src')}"
+                found = (
+                    f"rowid in {rows.format('src')}"
+                    if is_table
+                    else f"{row_hash} in (select h from publish_changed)"
                 )
+                con.execute(f"insert into {target} select * from {source} where {found}")
                 return "updated", int(n_deleted), int(n_inserted), share
     finally:  # the hashes of a large table hold hundreds of MB of the connection's memory
         for temp in ("publish_src", "publish_dst", "publish_buckets", "publish_changed"):
