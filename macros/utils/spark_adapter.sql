@@ -69,3 +69,38 @@
 {% macro spark__file_format_clause() -%}
     using {{ config.get('file_format', validator=validation.any[basestring]) or 'parquet' }}
 {%- endmacro %}
+
+{#-
+    Column comments of a view (persist_docs columns: true) go into the Hive metastore's COLUMNS_V2.COMMENT,
+    a VARCHAR(256) in the schema Spark's built-in metastore and most Hive-metastore clusters use. A longer
+    comment fails that insert; the metastore retries it for about 20 seconds (hive.hmshandler.retry.*)
+    before Spark stores the view another way, and every other metastore call of the run waits behind it:
+    most of this project's views document a column at more length, and the Spark build spent minutes
+    there (DECISIONLOG.md, "Spark column comments are cut to the metastore's 256 characters"). The comment
+    is cut to var `spark_column_comment_max_chars` (default 256; raise it on a catalog that stores more,
+    e.g. Unity Catalog), ending in an ellipsis; the full text stays in the dbt docs site.
+    dbt-spark's macro of the same name, otherwise unchanged (the root project's macro takes precedence).
+-#}
+{% macro get_column_comment_sql(column_name, column_dict) -%}
+    {%- set column_comment_clause = "" -%}
+    {%- if column_name in column_dict and column_dict[column_name]["description"] -%}
+        {%- set description = spark_column_comment(column_dict[column_name]["description"]) -%}
+        {%- set column_comment_clause = "comment '" ~ (description | replace("'", "\\'")) ~ "'" -%}
+    {%- endif -%}
+    {{ adapter.quote(column_name) }} {{ column_comment_clause }}
+{%- endmacro %}
+
+{#- A description as a column comment the metastore can store: at most `spark_column_comment_max_chars`
+    characters, whitespace collapsed, cut at a word and ended with an ellipsis when longer. -#}
+{% macro spark_column_comment(description) -%}
+    {%- set limit = var('spark_column_comment_max_chars', 256) | int -%}
+    {%- set text = description.split() | join(' ') -%}
+    {%- if text | length <= limit -%}
+        {{- return(text) -}}
+    {%- endif -%}
+    {%- set head = text[:limit - 1] -%}
+    {%- if ' ' in head -%}
+        {%- set head = head.rsplit(' ', 1)[0] -%}
+    {%- endif -%}
+    {{- return(head ~ '…') -}}
+{%- endmacro %}
