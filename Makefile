@@ -73,14 +73,14 @@ lint-sql:  # compiles against an empty landing zone: read_source() then yields t
 # about 5 minutes), so that the two jobs end about together (measured: DuckDB 45 min, Spark 33 without it).
 SPARK_TESTS := tests/python/test_spark_parity.py tests/python/test_spark_cluster.py
 SECOND_JOB_TESTS := $(SPARK_TESTS) tests/python/test_crash_safety.py
-SPARK_PYTEST := set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider -o log_cli=true \
+SPARK_PYTEST := set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider --durations=15 -o log_cli=true \
 	--log-cli-level=INFO --log-cli-format='%(asctime)s %(name)s: %(message)s' --log-cli-date-format=%H:%M:%S
 
 pytest:
 	$(MAKE) --no-print-directory -j2 pytest-duckdb pytest-second-job
 
 pytest-duckdb:
-	set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider tests/python \
+	set -o pipefail; PYTHONUNBUFFERED=1 $(BIN)/pytest -q -p no:cacheprovider --durations=25 tests/python \
 		$(addprefix --ignore=,$(SECOND_JOB_TESTS)) 2>&1 | sed -u 's/^/[duckdb] /'
 
 pytest-second-job:
