@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 PARITY_DAYS = 45
 PARITY_SEED = 11
 BAD_RATE = 0.02
-# about 9 minutes alone, 12-13 beside the DuckDB suite (make test runs both at once); a hung JVM fails here
+# the full build: 520 s alone (2026-12-07), about twice that beside the DuckDB suite (make test runs both
+# at once); a hung JVM fails here
 SPARK_TIMEOUT_S = 1800
 
 pytestmark = pytest.mark.skipif(
