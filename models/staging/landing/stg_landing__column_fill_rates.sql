@@ -5,9 +5,8 @@
     table's loads this model has never read) for every table, and reads only those loads'
     rows: the result equals a full refresh (tests/python/test_incremental.py). It was the
     slowest node of a daily run but one (18 s at scale m, reading every load of every table).
-    Spark rebuilds it whole: Spark inlines a CTE at every reference, and the unpivot below
-    references each table's CTE once per column, so the load filter's subquery (14 landing
-    reads) was planned 121 times and the model did not finish (DECISIONLOG.md). -#}
+    Spark rebuilds it whole (fill_rates_config): there the load filter's subquery is planned
+    once per table CTE (DECISIONLOG.md). -#}
 {{ config(**fill_rates_config()) }}
 
 {#-
@@ -145,24 +144,34 @@ rewritten_loads as (
 
 unpivoted as (
 
+    {#- each table's counts read once, crossed with its column list: a branch per table, not per
+        column (Spark inlines a CTE at every reference; one per column planned each read 121 times) -#}
     {%- for node in tables | sort(attribute='unique_id') %}
-        {%- set outer_last = loop.last %}
-        {%- for col in node.columns.values() %}
-            select
-                '{{ node.source_name }}' as source_system,
-                '{{ node.name }}' as source_table,
-                '{{ col.name }}' as column_name,
-                {{ 'true' if col.meta.get('required', false) else 'false' }} as is_required,
-                load_date,
-                n_rows,
-                n_filled__{{ col.name }} as n_filled
-            from {{ node.source_name }}__{{ node.name }}
-            {%- if not (outer_last and loop.last) %}
+        select
+            '{{ node.source_name }}' as source_system,
+            '{{ node.name }}' as source_table,
+            listed_columns.column_name,
+            listed_columns.is_required,
+            counted.load_date,
+            counted.n_rows,
+            case listed_columns.column_name
+                {%- for col in node.columns.values() %}
+                    when '{{ col.name }}' then counted.n_filled__{{ col.name }}
+                {%- endfor %}
+            end as n_filled
+        from {{ node.source_name }}__{{ node.name }} as counted
+        cross join (
+            values
+            {%- for col in node.columns.values() %}
+                ('{{ col.name }}', {{ 'true' if col.meta.get('required', false) else 'false' }})
+                {{- ',' if not loop.last }}
+            {%- endfor %}
+        ) as listed_columns (column_name, is_required)
+        {%- if not loop.last %}
 
-                union all
+            union all
 
-            {%- endif %}
-        {%- endfor %}
+        {%- endif %}
     {%- endfor %}
 
 )
