@@ -42,6 +42,9 @@
     `whole_loads`, `read_loads`. The id columns keep their landing names (cleaned with `clean_text`), and
     the table stores them under the same names. Rows with a null id carry a row-level reason and are
     never ranked, so they need no id match. On a first build or `--full-refresh` rules 2 to 4 add nothing.
+    Each of the recipe's CTEs is read by several later ones; they are `cte_computed_once`, so that Spark
+    computes each once instead of inlining it at every reference (DECISIONLOG.md, "Spark computes the
+    incremental recipe's CTEs once").
 
     What the recipe assumes: a row's `quarantine_reason` depends only on the rows of its own table sharing
     its id, and on other tables or seeds only through a check that rule 5 re-runs (DECISIONLOG.md,
@@ -177,7 +180,7 @@ from {{ source }};
 {#- The `cutoff` CTE `incremental_load_selected()` reads: the first and last load a run chooses, and the
     newest load already in the table (ends with a comma). -#}
 {% macro incremental_by_load_cutoff() -%}
-cutoff as (
+{% call cte_computed_once('cutoff') %}
 
     select
         {{ incremental_first_load_date() }} as first_load_date,
@@ -185,7 +188,7 @@ cutoff as (
         coalesce(max(load_date), cast('1899-12-31' as date)) as newest_load_date
     from {{ this }}
 
-),
+{% endcall %}
 {%- endmacro %}
 
 {% macro incremental_by_load_scope(id_columns, reason=none, reason_joins='') -%}
@@ -200,23 +203,23 @@ cutoff as (
 
 {{ incremental_by_load_cutoff() }}
 
-built_loads as (
+{% call cte_computed_once('built_loads') %}
 
     select distinct load_date
     from {{ this }}
 
-),
+{% endcall %}
 
 -- the loads in the landing zone (macro `incremental_landing_loads`)
-landing_loads as (
+{% call cte_computed_once('landing_loads') %}
 
     select distinct load_date
     from {{ incremental_landing_loads() }}
     where load_date is not null
 
-),
+{% endcall %}
 
-unseen_loads as (
+{% call cte_computed_once('unseen_loads') %}
 
     -- loads the table has never read, however old: a load delivered late, out of order
     select landing_loads.load_date
@@ -225,17 +228,17 @@ unseen_loads as (
         on landing_loads.load_date = built_loads.load_date
     where built_loads.load_date is null
 
-),
+{% endcall %}
 
-selected_loads as (
+{% call cte_computed_once('selected_loads') %}
 
     select load_date
     from landing_loads
     where {{ incremental_load_selected('load_date') }}
 
-),
+{% endcall %}
 
-recent_ids as (
+{% call cte_computed_once('recent_ids') %}
 
     -- `in` a list of loads: the engine prunes the landing to those loads' files
     select {{ _landing_ids(id_columns) }}
@@ -258,9 +261,9 @@ recent_ids as (
     where renamed.row_reason is distinct from ({{ reason }})
     {%- endif %}
 
-),
+{% endcall %}
 
-rewritten_loads as (
+{% call cte_computed_once('rewritten_loads') %}
 
     -- the loads a run writes: the selected ones, and every older load holding a version of a recent id
     select load_date
@@ -273,41 +276,41 @@ rewritten_loads as (
     inner join recent_ids
         on {{ _ids_match('existing', 'recent_ids', id_columns) }}
 
-),
+{% endcall %}
 {%- if incremental_by_load_keeps_rows() %}
 
 -- the ids whose versions are ranked again: the recent ones. The other rows of an older rewritten load
 -- stay in the table as built (the strategy `by_load_ids` deletes only these ids' rows from it), so
 -- rewriting a load does not cascade to its other ids.
-rewritten_ids as (
+{% call cte_computed_once('rewritten_ids') %}
 
     select * from recent_ids
 
-),
+{% endcall %}
 
-whole_loads as (
+{% call cte_computed_once('whole_loads') %}
 
     select load_date
     from selected_loads
 
-),
+{% endcall %}
 {%- else %}
 
 -- a rewritten load is written whole (its partition is replaced), so every id it holds is ranked again
-rewritten_ids as (
+{% call cte_computed_once('rewritten_ids') %}
 
     select distinct {{ _landing_ids(id_columns) }}
     from landing
     where landing.load_date in (select rewritten_loads.load_date from rewritten_loads)
 
-),
+{% endcall %}
 
-whole_loads as (
+{% call cte_computed_once('whole_loads') %}
 
     select load_date
     from rewritten_loads
 
-),
+{% endcall %}
 {%- endif %}
 
 -- the loads a run reads: the ones it reads whole, and the other loads holding a version of a rewritten
@@ -315,7 +318,7 @@ whole_loads as (
 -- selected ones is in the table as it is in the landing (a load the table never read is selected; one
 -- re-delivered changed is chosen by the landing ledger's `--since`), so the landing is read only where
 -- a version can be.
-read_loads as (
+{% call cte_computed_once('read_loads') %}
 
     select
         load_date,
@@ -332,7 +335,7 @@ read_loads as (
         on {{ _ids_match('existing', 'rewritten_ids', id_columns) }}
     where existing.load_date not in (select whole_loads.load_date from whole_loads)
 
-),
+{% endcall %}
     {%- endif %}
 {%- endmacro %}
 

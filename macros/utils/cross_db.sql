@@ -177,3 +177,33 @@
 
 {% macro spark__cte_not_materialized() -%}
 {%- endmacro %}
+
+{#- A CTE several readers share, computed once for all of them (use in a call block; the CTE ends with a
+    comma):
+
+        {% call cte_computed_once('cutoff') %} select ... {% endcall %}
+
+    DuckDB already computes a CTE read more than once a single time. Spark inlines every deterministic
+    CTE at each reference, so a chain of small CTEs that read each other (the incremental recipe's loads
+    and ids, each read by several later ones) multiplies into dozens of copies of the same scans and
+    stages: `base_survey__surveys`' day-2 plan was 160,805 characters for 10 rows. A CTE that is not
+    deterministic is not inlined: Spark plans it once and every reader reuses it. So on Spark the body
+    gets a filter that is always true but not deterministic (`rand()` lies in [0, 1)). -#}
+{% macro cte_computed_once(name) -%}
+{{ name }} as (
+{{ adapter.dispatch('cte_computed_once_body', 'insight_engine')(name, caller()) }}
+),
+{%- endmacro %}
+
+{% macro default__cte_computed_once_body(name, body) -%}
+{{ body }}
+{%- endmacro %}
+
+{% macro spark__cte_computed_once_body(name, body) -%}
+    select *
+    from (
+{{ body }}
+    ) as {{ name }}_body
+    -- always true, not deterministic: Spark computes this CTE once for all its readers (cte_computed_once)
+    where rand() < 1
+{%- endmacro %}
