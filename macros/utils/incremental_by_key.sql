@@ -183,6 +183,63 @@ rebuilt_keys as (
 ),
 {%- endmacro %}
 
+{#- A model that finds its rebuilt keys with CTEs of its own (int_identities_linked): `inputs` are the
+    model's CTEs the key CTEs read, `scope` the key CTEs, ending with `rebuilt_keys` (each CTE ends with a
+    comma). DuckDB: the key CTEs as they are.
+    Spark: the keys are written first to a table beside the model's (`<model>__rebuilt_keys`, dropped by
+    the post-hook `incremental_rebuilt_keys_dropped`), and `rebuilt_keys` reads that table. Spark inlines
+    a CTE at every reference, and the model reads its rebuilt keys through CTEs its label rounds read many
+    times over (`edges`, 18 times), so the whole key chain was planned in each copy: the day-2 statement's
+    plan was 2.8 million characters and ran 24.6 s warm; reading the keys from a table, 0.2 million and
+    3.2 s. A cached temporary view (`cache table`) is not enough: Spark re-analyzes a view's CTEs on each
+    reference, the plans no longer match, and the cache is not used (DECISIONLOG.md, "Spark computes the
+    incremental recipe's CTEs once"). -#}
+{% macro incremental_rebuilt_keys(inputs, scope, key) -%}
+    {{ return(adapter.dispatch('incremental_rebuilt_keys', 'insight_engine')(inputs, scope, key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_rebuilt_keys(inputs, scope, key) -%}
+{{ scope }}
+{%- endmacro %}
+
+{% macro spark__incremental_rebuilt_keys(inputs, scope, key) -%}
+    {%- set keys_table = _rebuilt_keys_table() -%}
+    {%- if execute -%}
+        {%- call statement('drop_' ~ keys_table.identifier) -%}
+            drop table if exists {{ keys_table }}
+        {%- endcall -%}
+        {%- call statement('create_' ~ keys_table.identifier) -%}
+            create table {{ keys_table }} using parquet as
+            with
+            {{ inputs }}
+            {{ scope.strip().rstrip(',') }}
+            select {{ key }} from rebuilt_keys
+        {%- endcall -%}
+    {%- endif %}
+rebuilt_keys as (
+
+    select {{ key }} from {{ keys_table }}
+
+),
+{%- endmacro %}
+
+{#- Post-hook of a model that calls `incremental_rebuilt_keys`: Spark drops the keys table (a run that
+    stopped before it is cleaned up by the next run's drop); DuckDB renders nothing. -#}
+{% macro incremental_rebuilt_keys_dropped() -%}
+    {{ return(adapter.dispatch('incremental_rebuilt_keys_dropped', 'insight_engine')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_rebuilt_keys_dropped() -%}
+{%- endmacro %}
+
+{% macro spark__incremental_rebuilt_keys_dropped() -%}
+    drop table if exists {{ _rebuilt_keys_table() }}
+{%- endmacro %}
+
+{% macro _rebuilt_keys_table() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__rebuilt_keys'}, type='table')) }}
+{%- endmacro %}
+
 {#- The filter of the input on an incremental run: the rebuilt keys only. -#}
 {% macro incremental_by_key_read(key) -%}
     {%- if is_incremental() %}
