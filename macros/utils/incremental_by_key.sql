@@ -202,9 +202,12 @@ rebuilt_keys as (
 {{ scope }}
 {%- endmacro %}
 
+{#- (`dbt compile` and `docs generate` get the key CTEs: they would leave the table behind.) -#}
 {% macro spark__incremental_rebuilt_keys(inputs, scope, key) -%}
     {%- set keys_table = _rebuilt_keys_table() -%}
-    {%- if execute -%}
+    {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
+{{ scope }}
+    {%- else -%}
         {%- call statement('drop_' ~ keys_table.identifier) -%}
             drop table if exists {{ keys_table }}
         {%- endcall -%}
@@ -214,13 +217,13 @@ rebuilt_keys as (
             {{ inputs }}
             {{ scope.strip().rstrip(',') }}
             select {{ key }} from rebuilt_keys
-        {%- endcall -%}
-    {%- endif %}
+        {%- endcall %}
 rebuilt_keys as (
 
     select {{ key }} from {{ keys_table }}
 
 ),
+    {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook of a model that calls `incremental_rebuilt_keys`: Spark drops the keys table (a run that
