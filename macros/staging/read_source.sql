@@ -74,10 +74,9 @@
 {%- endmacro %}
 
 {#- The file patterns of one format that match at least one file (an empty list: none); `counts` is
-    `landing_file_counts()` of the table (listed again when not given). -#}
-{% macro landing_patterns(source_name, table_name, file_format, counts=none) -%}
+    `landing_file_counts()` of the table, listed once by the caller for both formats. -#}
+{% macro landing_patterns(source_name, table_name, file_format, counts) -%}
     {%- set folder = landing_folder(source_name, table_name) -%}
-    {%- set counts = counts if counts is not none else landing_file_counts(source_name, table_name) -%}
     {%- set suffixes = ['.parquet'] if file_format == 'parquet' else ['.csv', '.csv.gz'] -%}
     {%- set found = [] -%}
     {%- for suffix in suffixes -%}
